@@ -1,0 +1,86 @@
+"""Neuron models as Brian2 equations with physical units."""
+from __future__ import annotations
+
+import numpy as np
+from brian2 import Equations, NeuronGroup
+
+from snnsuite.errors import SuiteError
+
+from .parameters import ConductanceLIFParams, check_fraction
+
+# balanced-tuning.md Eq. 1 (the I_syn term is the STP-driven current of Eq. 9); conductances are
+# driven by presynaptic spikes (Eq. 2) and decay exponentially.
+CONDUCTANCE_LIF = Equations("""
+dv/dt = (-(v - V_L) - g_E/g_L*(v - V_E) - g_I/g_L*(v - V_I) + I_syn/g_L) / tau_m : volt (unless refractory)
+""")
+CONDUCTANCE_DECAY = Equations("""
+dg_E/dt = -g_E / tau_E : siemens
+dg_I/dt = -g_I / tau_I : siemens
+dI_syn/dt = -I_syn / tau_syn : amp
+""")
+# Constant conductances, for closed-form tests of the membrane equation alone.
+CONSTANT_CONDUCTANCES = Equations("""
+g_E : siemens (constant)
+g_I : siemens (constant)
+I_syn : amp (constant)
+""")
+
+
+def conductance_lif(n: int, params: ConductanceLIFParams, dt, name: str = "hidden",
+                    constant_conductances: bool = False, method: str = "euler", **kwargs) -> NeuronGroup:
+    """A group of conductance-based LIF neurons (balanced-tuning.md Eq. 1-2)."""
+    params.validate(dt)
+    eqs = CONDUCTANCE_LIF + (CONSTANT_CONDUCTANCES if constant_conductances else CONDUCTANCE_DECAY)
+    group = NeuronGroup(n, eqs, threshold="v > V_th", reset="v = V_reset", refractory=params.refractory,
+                        method=method, namespace=params.namespace(), name=name, dt=dt, **kwargs)
+    group.v = params.V_L
+    return group
+
+
+def excitatory_mask(n: int, inhibitory_fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """Which of n neurons are excitatory; exactly round(fraction * n) are inhibitory, chosen at random."""
+    check_fraction("inhibitory_fraction", inhibitory_fraction)
+    n_inhibitory = int(round(inhibitory_fraction * n))
+    if inhibitory_fraction > 0 and n_inhibitory == 0:
+        raise SuiteError(f"hidden layer of {n} neurons: too small for an inhibitory fraction of {inhibitory_fraction}")
+    mask = np.ones(n, dtype=bool)
+    mask[rng.choice(n, n_inhibitory, replace=False)] = False
+    return mask
+
+
+# Non-LIF input relays (balanced-tuning.md Sec. 3.2). `stimulus(t - chunk_start, i)` is a TimedArray:
+# in "rate" mode it holds intensities and a relay spikes when rate * dt exceeds a fresh uniform
+# number (Bernoulli coding, drawn inside the network); in "spikes" mode it holds the 0/1 spikes of
+# snnsuite.encoders, so both sides of the suite see the same input. Per-presynaptic STP state lives
+# here so that one u, x pair serves all outgoing synapses of a relay (Eq. 7-8).
+RELAY_DRIVE = {
+    "rate": ("rate = stimulus(t - chunk_start, i) * max_rate : Hz", "rand() < rate * dt"),
+    "spikes": ("", "stimulus(t - chunk_start, i) > 0.5"),
+}
+RELAY_STP = Equations("""
+du/dt = -u / tau_f : 1
+dx/dt = (1 - x) / tau_d : 1
+""")
+# Eq. 7-8 at a spike: u jumps first, the efficacy uses the new u and the old x, then x drops.
+# Synapses read u, x before this reset runs (the 'synapses' slot precedes 'resets'), so they
+# compute the same efficacy inline with STP_EFFICACY_FROM_PRE.
+RELAY_STP_RESET = "u += U * (1 - u)\nx -= u * x"
+STP_EFFICACY_FROM_PRE = "((u_pre + U*(1 - u_pre)) * x_pre)"
+
+
+def input_relays(n: int, stimulus, dt, mode: str = "rate", max_rate=None, stp=None, name: str = "relays") -> NeuronGroup:
+    """Input relays driven by a TimedArray (see RELAY_DRIVE), optionally carrying STP state."""
+    if mode not in RELAY_DRIVE:
+        raise SuiteError(f"relay mode '{mode}': unknown; choose one of {', '.join(RELAY_DRIVE)}")
+    drive, threshold = RELAY_DRIVE[mode]
+    eqs = Equations(drive + "\nchunk_start : second (shared, constant)")
+    namespace = {"stimulus": stimulus, "max_rate": max_rate}
+    if stp is not None:
+        stp.validate(dt)
+        eqs += RELAY_STP
+        namespace.update(U=stp.U, tau_f=stp.tau_f, tau_d=stp.tau_d)
+    group = NeuronGroup(n, eqs, threshold=threshold, reset=RELAY_STP_RESET if stp is not None else "",
+                        method="exact", namespace=namespace, name=name, dt=dt)
+    if stp is not None:
+        group.x = 1
+    return group

@@ -1,0 +1,69 @@
+"""The reference plastic network of the engine benchmark and tests.
+
+784 rate-coded input relays -> 100 conductance LIF neurons (balanced-tuning.md Eq. 1-2) through
+synapses with short-term plasticity (Eq. 7-9, per-presynaptic u, x) and pair STDP, one sample
+presented for `sample_duration`, transient state reset at every sample start.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from brian2 import Hz, Network, SpikeMonitor, TimedArray, amp, ms, nS
+
+from .neurons import STP_EFFICACY_FROM_PRE, conductance_lif, input_relays
+from .parameters import STD, ConductanceLIFParams, STDPParams, STPParams, check_time_constants, quantity
+from .synapses import stdp_synapses
+
+
+@dataclass(frozen=True)
+class ReferenceConfig:
+    n_input: int = 784
+    n_hidden: int = 100
+    sample_duration: object = quantity(350 * ms)  # Diehl & Cook (2015) presentation time
+    dt: object = quantity(0.5 * ms)  # a tenth of the fastest time constant (tau_E = 5 ms)
+    max_rate: object = quantity(63.75 * Hz)  # pixel 255 -> 63.75 Hz (Diehl & Cook 2015)
+    g_max: object = quantity(1 * nS)  # conductance step of a weight-1 synapse at full efficacy
+    input_mode: str = "rate"               # "rate": Bernoulli drawn in the network; "spikes": given
+    lif: ConductanceLIFParams = field(default_factory=ConductanceLIFParams)
+    stp: STPParams = STD
+    stdp: STDPParams = field(default_factory=STDPParams)
+
+    def validate(self) -> "ReferenceConfig":
+        self.lif.validate(self.dt)
+        self.stp.validate(self.dt)
+        self.stdp.validate(self.dt)
+        check_time_constants(self.dt, sample_duration=self.sample_duration)
+        return self
+
+    @property
+    def steps(self) -> int:
+        return int(round(self.sample_duration / self.dt))
+
+    def structure_key(self, chunk_samples: int) -> str:
+        return f"reference|{self!r}|chunk={chunk_samples}"
+
+
+def build_reference(config: ReferenceConfig, chunk_samples: int) -> dict:
+    """Brian2 objects of the reference network for a chunk of samples (call after activate())."""
+    config.validate()
+    if config.input_mode == "rate":
+        stimulus = TimedArray(np.zeros((chunk_samples, config.n_input)), dt=config.sample_duration)
+    else:
+        stimulus = TimedArray(np.zeros((chunk_samples * config.steps, config.n_input)), dt=config.dt)
+    relays = input_relays(config.n_input, stimulus, config.dt, mode=config.input_mode,
+                          max_rate=config.max_rate, stp=config.stp)
+    hidden = conductance_lif(config.n_hidden, config.lif, config.dt)
+    syn = stdp_synapses(relays, hidden, config.stdp, target=None, name="input_hidden",
+                        on_pre_effect=f"g_E_post += w * g_max * {STP_EFFICACY_FROM_PRE}\n")
+    syn.namespace.update(U=config.stp.U, g_max=config.g_max)
+    syn.connect()
+    syn.w = "0.3 + 0.4 * (i % 7) / 6"  # deterministic spread of initial weights in [0.3, 0.7]
+    # Each sample starts from rest with fresh STP resources and empty STDP traces.
+    every_sample = dict(dt=config.sample_duration, when="start")
+    relays.run_regularly("u = 0\nx = 1", **every_sample)
+    hidden.run_regularly(f"v = V_L\ng_E = 0*nS\ng_I = 0*nS\nI_syn = 0*amp", **every_sample)
+    syn.run_regularly("apre = 0\napost = 0", **every_sample)
+    spikes = SpikeMonitor(hidden, record=False)
+    network = Network(relays, hidden, syn, spikes)
+    return {"network": network, "stimulus": stimulus, "synapses": syn, "hidden": hidden, "spikes": spikes}

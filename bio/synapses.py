@@ -1,0 +1,103 @@
+"""Synapse models and plasticity rules as Brian2 Synapses (and their numpy forms for tests)."""
+from __future__ import annotations
+
+import numpy as np
+from brian2 import Synapses
+
+from .neurons import STP_EFFICACY_FROM_PRE
+from .parameters import STDPParams, STPParams
+
+# balanced-tuning.md Eq. 7-9, one u and x per synapse; u, x relax exactly between spikes.
+STP_PER_SYNAPSE = """
+w : {w_unit}
+du/dt = -u / tau_f : 1 (event-driven)
+dx/dt = (1 - x) / tau_d : 1 (event-driven)
+"""
+STP_PER_SYNAPSE_ON_PRE = """
+u += U * (1 - u)
+{target}_post += A * w * u * x
+x -= u * x
+"""
+
+
+def stp_synapses(pre, post, params: STPParams, target: str = "g_E", w_unit: str = "siemens",
+                 per_presynaptic: bool = True, A: float = 1.0, name: str = "stp", dt=None) -> Synapses:
+    """Tsodyks-Markram synapses adding A w u x to `target` at each presynaptic spike (Eq. 9).
+
+    With per_presynaptic=True the u, x of Eq. 7-8 live in the presynaptic group (its relays carry
+    them, see neurons.input_relays) because U, tau_f, tau_d are shared by all its synapses: the
+    state shrinks from N_pre x N_post to N_pre and gives identical currents.
+    """
+    params.validate(dt if dt is not None else pre.clock.dt)
+    namespace = {"U": params.U, "tau_f": params.tau_f, "tau_d": params.tau_d, "A": A}
+    if per_presynaptic:
+        return Synapses(pre, post, f"w : {w_unit}", on_pre=f"{target}_post += A * w * {STP_EFFICACY_FROM_PRE}",
+                        namespace=namespace, name=name)
+    syn = Synapses(pre, post, STP_PER_SYNAPSE.format(w_unit=w_unit),
+                   on_pre=STP_PER_SYNAPSE_ON_PRE.format(target=target), namespace=namespace, name=name)
+    return syn
+
+
+def stp_steady_state_efficacy(rate_hz: float, params: STPParams) -> float:
+    """Closed-form u+ x- per spike for a regular train (Eq. 7-8 iterated to their fixed point)."""
+    interval = 1.0 / rate_hz
+    decay_f = np.exp(-interval / float(params.tau_f))
+    decay_d = np.exp(-interval / float(params.tau_d))
+    u_plus = params.U / (1 - (1 - params.U) * decay_f)
+    x_minus = (1 - decay_d) / (1 - (1 - u_plus) * decay_d)
+    return u_plus * x_minus
+
+
+# Trace-based pair STDP (Song, Miller & Abbott 2000): each pre spike reads the post trace and each
+# post spike the pre trace, giving dw = A_plus e^{-dt/tau_plus} (pre first) or A_minus e^{dt/tau_minus}.
+PAIR_STDP = """
+w : 1
+dapre/dt = -apre / tau_plus : 1 (event-driven)
+dapost/dt = -apost / tau_minus : 1 (event-driven)
+"""
+
+
+def stdp_synapses(pre, post, params: STDPParams, target: str | None = "g_E", scale=None,
+                  name: str = "stdp", extra_model: str = "", on_pre_effect: str | None = None) -> Synapses:
+    params.validate(pre.clock.dt)
+    effect = on_pre_effect if on_pre_effect is not None else (f"{target}_post += w * scale\n" if target else "")
+    on_pre = effect + "apre += A_plus\nw = clip(w + apost, 0, w_max)"
+    on_post = "apost += A_minus\nw = clip(w + apre, 0, w_max)"
+    namespace = {"tau_plus": params.tau_plus, "tau_minus": params.tau_minus, "A_plus": params.A_plus,
+                 "A_minus": params.A_minus, "w_max": params.w_max, "scale": scale if scale is not None else 1}
+    return Synapses(pre, post, PAIR_STDP + extra_model, on_pre=on_pre, on_post=on_post,
+                    namespace=namespace, name=name)
+
+
+def integrated_stdp_update(v_pre_start, v_post_start, v_pre_end, v_post_end, eta_stdp):
+    """balanced-tuning.md Eq. 12 summed over one presentation.
+
+    sum_t eta (V_j^{t+1} V_i^{t+1} - V_j^t V_i^t) telescopes to eta (V_j^end V_i^end - V_j^start V_i^start),
+    so the per-step rule needs the products only at the two ends: an exact identity, not an approximation.
+    Returns the (n_pre, n_post) weight change.
+    """
+    return eta_stdp * (np.outer(v_pre_end, v_post_end) - np.outer(v_pre_start, v_post_start))
+
+
+def sign_preserving_rate(w: np.ndarray, dw: np.ndarray, eta0: float, eta1: float = 0.5) -> np.ndarray:
+    """balanced-tuning.md Eq. 6: the learning rate per synapse.
+
+    eta = eta0 where w dw >= 0; eta = eta0 (-eta1 dw / w) where the update opposes the weight's sign.
+    Interpretation (the paper states the goal w (w + eta dw) >= 0 but Eq. 6 alone does not bound
+    the step): the opposing step eta |dw| is additionally capped at eta1 |w|, so a weight can at most
+    shrink by the factor (1 - eta1) per update and never changes sign.
+    """
+    w = np.asarray(w, dtype=float)
+    dw = np.asarray(dw, dtype=float)
+    eta = np.full(np.broadcast(w, dw).shape, float(eta0))
+    opposing = w * dw < 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eta_opp = eta0 * (-eta1 * dw / w)
+        cap = eta1 * np.abs(w) / np.abs(dw)
+    eta[opposing] = np.minimum(eta_opp, cap)[opposing]
+    return eta
+
+
+def sign_preserving_update(w: np.ndarray, dw: np.ndarray, eta0: float, eta1: float = 0.5) -> np.ndarray:
+    """w + eta dw with eta from Eq. 6; zero weights stay where dw sends them only by sign of the neuron type."""
+    return w + sign_preserving_rate(w, dw, eta0, eta1) * dw

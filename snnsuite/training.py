@@ -1,0 +1,116 @@
+"""The training loop both sides share: epochs, validation-based model selection, checkpoints,
+resume, metrics and the final summary. Methods plug in a `Learner`; this module imports neither
+Brian2 nor torch.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+
+from .config import RunConfig
+from .data import Dataset, Split
+from .errors import DivergenceError
+from .records import RunRecord
+
+
+@dataclass
+class Evaluation:
+    accuracy: float              # percent
+    spikes_per_sample: float     # all spikes of all spiking layers, per presented sample
+    predictions: np.ndarray
+
+
+class Learner(Protocol):
+    """What a method provides to the shared loop."""
+
+    device: str
+
+    def train_epoch(self, split: Split, rng: np.random.Generator, progress: Callable) -> dict: ...
+    def evaluate(self, split: Split, progress: Callable) -> Evaluation: ...
+    def state(self) -> dict[str, np.ndarray]: ...
+    def load_state(self, state: dict[str, np.ndarray]) -> None: ...
+
+
+def epoch_rng(seed: int, epoch: int) -> np.random.Generator:
+    """One generator per (seed, epoch): resuming at an epoch boundary needs no saved RNG state."""
+    return np.random.default_rng([seed, epoch])
+
+
+def check_finite(state: dict[str, np.ndarray], where: str) -> None:
+    for name, value in state.items():
+        if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+            raise DivergenceError(f"{where}: '{name}' became non-finite (NaN/inf); the last good checkpoint is kept")
+
+
+def no_progress(iterable=None, **_):
+    return iterable
+
+
+def train(method: str, side: str, config: RunConfig, dataset: Dataset, learner: Learner,
+          run_dir: str | Path, progress: Callable = no_progress, log: Callable[[str], None] = print) -> dict:
+    """Train (or resume) a run and write its summary. Returns the summary."""
+    train_split = dataset.train.head(config.train_samples)
+    val_split = dataset.validation.head(config.validation_samples)
+    test_split = dataset.test.head(config.test_samples)
+    record = RunRecord(run_dir, {"method": method, **config.to_dict()}, learner.device, config.seed)
+
+    start_epoch, train_seconds, best_val, best_epoch = 0, 0.0, -1.0, -1
+    best_state = learner.state()
+    restored = record.load_checkpoint()
+    if restored is not None:
+        last, best_state, status = restored
+        learner.load_state(last)
+        start_epoch, train_seconds = status["epochs_done"], status["train_seconds"]
+        best_val, best_epoch = status["best_validation_accuracy"], status["best_epoch"]
+        log(f"resuming {record.dir} after epoch {start_epoch}")
+
+    for epoch in range(start_epoch, config.epochs):
+        if config.time_budget_minutes and train_seconds >= 60 * config.time_budget_minutes:
+            log(f"time budget of {config.time_budget_minutes} min reached after {epoch} epochs")
+            break
+        began = time.perf_counter()
+        stats = learner.train_epoch(train_split, epoch_rng(config.seed, epoch), progress)
+        train_seconds += time.perf_counter() - began
+        state = learner.state()
+        check_finite(state, f"epoch {epoch + 1}")
+        val = learner.evaluate(val_split, progress)
+        if not math.isfinite(val.accuracy):
+            raise DivergenceError(f"epoch {epoch + 1}: validation accuracy is not finite")
+        if val.accuracy > best_val:
+            best_val, best_epoch, best_state = val.accuracy, epoch + 1, state
+        row = {"epoch": epoch + 1, "train_seconds": round(train_seconds, 3),
+               "validation_accuracy": val.accuracy, "validation_spikes_per_sample": val.spikes_per_sample, **stats}
+        record.save_checkpoint(state, best_state, {"epochs_done": epoch + 1, "train_seconds": train_seconds,
+                                                   "best_validation_accuracy": best_val, "best_epoch": best_epoch})
+        record.log_epoch(row)
+        log(f"epoch {epoch + 1}/{config.epochs}: validation {val.accuracy:.2f}%  ({train_seconds:.1f} s training)")
+
+    epochs_done = len(record.metrics())
+    learner.load_state(best_state)
+    test = learner.evaluate(test_split, progress)
+    summary = {
+        "method": method,
+        "side": side,
+        "dataset": config.dataset,
+        "test_accuracy": test.accuracy,
+        "validation_accuracy": best_val,
+        "selected_epoch": best_epoch,
+        "epochs": epochs_done,
+        "train_samples": len(train_split),
+        "validation_samples": len(val_split),
+        "test_samples": len(test_split),
+        "train_seconds": round(train_seconds, 3),
+        "samples_per_second": round(epochs_done * len(train_split) / train_seconds, 3) if train_seconds else None,
+        "spikes_per_sample": test.spikes_per_sample,
+        "device": learner.device,
+        "seed": config.seed,
+        "config": config.to_dict(),
+        **getattr(learner, "summary_extras", lambda: {})(),
+    }
+    record.write_summary(summary)
+    return summary
