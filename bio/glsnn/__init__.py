@@ -1,0 +1,5 @@
+"""GLSNN: global random-feedback targets with local differential STDP (glsnn.md)."""
+from .config import PRESETS, GLSNNConfig
+from .learner import GLSNNLearner
+
+__all__ = ["GLSNNConfig", "GLSNNLearner", "PRESETS"]

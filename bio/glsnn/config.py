@@ -1,0 +1,58 @@
+"""GLSNN configuration (glsnn.md Sec. 4) and the paper's experiments as named presets."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from snnsuite.config import RunConfig, param
+from snnsuite.errors import SuiteError
+
+INPUT_SIZE, N_CLASSES = 784, 10
+
+
+@dataclass
+class GLSNNConfig(RunConfig):
+    hidden: tuple = param((500, 500), "hidden layer sizes; (500, 500) is the paper's Fig. 5 network", "positive")
+    epochs: int = param(100, "glsnn.md Sec. 4.1: 100 epochs on MNIST (200 on Fashion-MNIST)", "positive")
+    batch_size: int = param(10, "glsnn.md Sec. 4: batch size 10", "positive")
+    eta_t: float = param(0.5, "glsnn.md Sec. 4: target learning rate (Eq. 5)", "positive")
+    eta_w: float = param(0.015, "glsnn.md Sec. 4: weight learning rate (Eq. 8)", "positive")
+    error_scale: float = param(2.0, "Eq. 4: e = 2 (S_out - S^T); the paper's |.| is dropped, an error must carry its sign", "positive")
+    readout: str = param("mean", "S used by Eq. 4-7: 'mean' over the T steps uses the whole presentation; 'last' is the final step only")
+    feedback_std: float = param(1.0, "B_l ~ N(0, (feedback_std * eta_t)^2 / n_l): the scale of eta_t W^T e for orthogonal W", "positive")
+    feedback_bias_scale: float = param(0.0, "b_l ~ U(-s, s) (Eq. 6); the paper gives no scale and any b_l != 0 adds an error-independent drift", "non_negative")
+    encoding: str = param("bernoulli", "input spikes from snnsuite.encoders (the same spikes on both sides)")
+    chunk_samples: int = param(1000, "samples per compiled launch: larger amortises launch and I/O, must be a multiple of batch_size", "positive")
+    device: str = param("cpp", "Brian2 device: runtime, cpp or cuda")
+    threads: int = param(0, "OpenMP threads of C++ standalone (0: none)", "non_negative")
+
+    def validate(self) -> "GLSNNConfig":
+        super().validate()
+        self.hidden = tuple(int(h) for h in self.hidden)
+        if not self.hidden:
+            raise SuiteError("hidden=(): GLSNN needs at least one hidden layer")
+        if self.readout not in ("mean", "last"):
+            raise SuiteError(f"readout '{self.readout}': choose 'mean' or 'last'")
+        if self.chunk_samples % self.batch_size:
+            raise SuiteError(f"chunk_samples={self.chunk_samples}: must be a multiple of batch_size={self.batch_size}")
+        from bio.devices import check_device
+        from snnsuite.encoders import make_encoder
+
+        check_device(self.device)
+        make_encoder(self.encoding, 1)
+        return self
+
+    @property
+    def layer_sizes(self) -> tuple[int, ...]:
+        return (INPUT_SIZE, *self.hidden, N_CLASSES)
+
+
+# One command per paper experiment: `snn train glsnn --preset NAME`.
+PRESETS = {
+    "mnist-paper": dict(dataset="mnist", hidden=(800, 800, 800), epochs=100),               # Table 1, 98.62%
+    "fashion-paper": dict(dataset="fashion-mnist", hidden=(200,) * 5, epochs=200),          # Table 3, 89.05%
+    "mnist-fig5": dict(dataset="mnist", hidden=(500, 500), epochs=100),                     # Fig. 5 structure
+    "mnist-cpu60": dict(dataset="mnist", hidden=(500, 500), epochs=100, time_budget_minutes=60.0),
+    "fashion-cpu60": dict(dataset="fashion-mnist", hidden=(200, 200, 200), epochs=200, time_budget_minutes=60.0),
+    **{f"depth-{n}": dict(dataset="mnist", hidden=(256,) * n, epochs=100) for n in (1, 2, 3, 4, 5, 6, 7, 8)},  # Fig. 6
+    **{f"time-500x{n}": dict(dataset="mnist", hidden=(500,) * n, epochs=1) for n in range(1, 7)},            # Table 2
+}
