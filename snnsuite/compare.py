@@ -1,0 +1,52 @@
+"""Runs against papers: the markdown table that the README shows."""
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from pathlib import Path
+
+from .errors import SuiteError
+from .files import atomic_write_bytes
+from .records import find_summaries
+
+README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def paper_results() -> list[dict]:
+    return json.loads(resources.files("snnsuite").joinpath("papers.json").read_text())
+
+
+def _fmt(value, digits=2):
+    if value is None:
+        return "-"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def table(runs_dir: str | Path) -> str:
+    papers = paper_results()
+    rows = [
+        "| method | side | dataset | run | test acc. (%) | paper (%) | epochs | train samples | train time (s) | samples/s | spikes/sample | device |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    summaries = find_summaries(runs_dir)
+    for s in summaries:
+        paper = max((p["accuracy"] for p in papers if p["method"] == s["method"] and p["dataset"] == s["dataset"]), default=None)
+        test = _fmt(s["test_accuracy"]) + ("" if s["test_samples"] >= 10_000 else f" (on {s['test_samples']})")
+        rows.append(f"| {s['method']} | {s['side']} | {s['dataset']} | {s['run'].split('/')[-1]} | {test} | {_fmt(paper)} | "
+                    f"{s['epochs']} | {s['train_samples']} | {_fmt(s['train_seconds'], 1)} | {_fmt(s['samples_per_second'], 1)} | "
+                    f"{_fmt(s['spikes_per_sample'], 1)} | {s['device']} |")
+    out = "\n".join(rows)
+    out += "\n\nPaper numbers (kept as data in `snnsuite/papers.json`):\n\n| method | dataset | network | paper (%) | source |\n| --- | --- | --- | --- | --- |\n"
+    out += "\n".join(f"| {p['method']} | {p['dataset']} | {p['network']} | {p['accuracy']:.2f} | {p['source']} |" for p in papers)
+    return out
+
+
+def update_readme(readme: str | Path, text: str) -> None:
+    path = Path(readme)
+    content = path.read_text()
+    if README_START not in content or README_END not in content:
+        raise SuiteError(f"README '{path}': lacks the markers {README_START} and {README_END}")
+    new = re.sub(re.escape(README_START) + ".*?" + re.escape(README_END),
+                 lambda _: f"{README_START}\n{text}\n{README_END}", content, flags=re.S)
+    atomic_write_bytes(path, new.encode())
