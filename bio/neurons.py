@@ -57,15 +57,17 @@ RELAY_DRIVE = {
     "rate": ("rate = stimulus(t - chunk_start, i) * max_rate : Hz", "rand() < rate * dt"),
     "spikes": ("", "stimulus(t - chunk_start, i) > 0.5"),
 }
+# Eq. 7-8 with y = 1 - x (the used fraction of resources), so that the zero state is the rested
+# synapse: dy/dt = -y / tau_d is Eq. 8 for x, and nothing needs initialising to 1.
 RELAY_STP = Equations("""
 du/dt = -u / tau_f : 1
-dx/dt = (1 - x) / tau_d : 1
+dy/dt = -y / tau_d : 1
 """)
-# Eq. 7-8 at a spike: u jumps first, the efficacy uses the new u and the old x, then x drops.
-# Synapses read u, x before this reset runs (the 'synapses' slot precedes 'resets'), so they
+# Eq. 7-8 at a spike: u jumps first, the efficacy uses the new u and the old x, then x drops by u x.
+# Synapses read u, y before this reset runs (the 'synapses' slot precedes 'resets'), so they
 # compute the same efficacy inline with STP_EFFICACY_FROM_PRE.
-RELAY_STP_RESET = "u += U * (1 - u)\nx -= u * x"
-STP_EFFICACY_FROM_PRE = "((u_pre + U*(1 - u_pre)) * x_pre)"
+RELAY_STP_RESET = "u += U * (1 - u)\ny += u * (1 - y)"
+STP_EFFICACY_FROM_PRE = "((u_pre + U*(1 - u_pre)) * (1 - y_pre))"
 
 
 def input_relays(n: int, stimulus, dt, mode: str = "rate", max_rate=None, stp=None, name: str = "relays") -> NeuronGroup:
@@ -79,8 +81,5 @@ def input_relays(n: int, stimulus, dt, mode: str = "rate", max_rate=None, stp=No
         stp.validate(dt)
         eqs += RELAY_STP
         namespace.update(U=stp.U, tau_f=stp.tau_f, tau_d=stp.tau_d)
-    group = NeuronGroup(n, eqs, threshold=threshold, reset=RELAY_STP_RESET if stp is not None else "",
-                        method="exact", namespace=namespace, name=name, dt=dt)
-    if stp is not None:
-        group.x = 1
-    return group
+    return NeuronGroup(n, eqs, threshold=threshold, reset=RELAY_STP_RESET if stp is not None else "",
+                       method="exact", namespace=namespace, name=name, dt=dt)

@@ -19,7 +19,7 @@ def quantity(value: Quantity):
 
 def _check_unit(name: str, value, unit) -> None:
     if not have_same_dimensions(value, unit):
-        raise SuiteError(f"{name}={value!r}: wrong dimensions, expected {get_dimensions(unit)!s} (e.g. 5*{unit!r})")
+        raise SuiteError(f"{name}={value}: wrong dimensions, expected a quantity in {unit} ({get_dimensions(unit)})")
 
 
 def check_time_constants(dt, **time_constants) -> None:

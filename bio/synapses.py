@@ -7,16 +7,17 @@ from brian2 import Synapses
 from .neurons import STP_EFFICACY_FROM_PRE
 from .parameters import STDPParams, STPParams
 
-# balanced-tuning.md Eq. 7-9, one u and x per synapse; u, x relax exactly between spikes.
+# balanced-tuning.md Eq. 7-9, one u and one y = 1 - x per synapse (see neurons.RELAY_STP); both
+# relax exactly between spikes.
 STP_PER_SYNAPSE = """
 w : {w_unit}
 du/dt = -u / tau_f : 1 (event-driven)
-dx/dt = (1 - x) / tau_d : 1 (event-driven)
+dy/dt = -y / tau_d : 1 (event-driven)
 """
 STP_PER_SYNAPSE_ON_PRE = """
 u += U * (1 - u)
-{target}_post += A * w * u * x
-x -= u * x
+{target}_post += A * w * u * (1 - y)
+y += u * (1 - y)
 """
 
 
@@ -33,9 +34,8 @@ def stp_synapses(pre, post, params: STPParams, target: str = "g_E", w_unit: str 
     if per_presynaptic:
         return Synapses(pre, post, f"w : {w_unit}", on_pre=f"{target}_post += A * w * {STP_EFFICACY_FROM_PRE}",
                         namespace=namespace, name=name)
-    syn = Synapses(pre, post, STP_PER_SYNAPSE.format(w_unit=w_unit),
-                   on_pre=STP_PER_SYNAPSE_ON_PRE.format(target=target), namespace=namespace, name=name)
-    return syn
+    return Synapses(pre, post, STP_PER_SYNAPSE.format(w_unit=w_unit),
+                    on_pre=STP_PER_SYNAPSE_ON_PRE.format(target=target), namespace=namespace, name=name)
 
 
 def stp_steady_state_efficacy(rate_hz: float, params: STPParams) -> float:

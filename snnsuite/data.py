@@ -95,14 +95,16 @@ def _find_file(folder: Path, stem: str) -> Path:
     raise SuiteError(f"data file '{folder / stem}[.gz]': missing (run 'snn data fetch' or pass --data-dir)")
 
 
-def _read_idx(path: Path, name: str, key: str) -> bytes:
+def _read_idx(path: Path) -> bytes:
     try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        return gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     except (OSError, EOFError, gzip.BadGzipFile) as err:
         raise SuiteError(f"data file '{path}': unreadable or truncated gzip ({err})") from None
+
+
+def _verify_checksum(raw: bytes, name: str, key: str, source: str) -> None:
     if hashlib.sha256(raw).hexdigest() != SHA256[name][key]:
-        raise SuiteError(f"data file '{path}': checksum of the decompressed bytes does not match the published {name} {key}")
-    return raw
+        raise SuiteError(f"data file '{source}': checksum of the decompressed bytes does not match the published {name} {key}")
 
 
 def parse_idx(raw: bytes, kind: str, expected_count: int, source: str) -> np.ndarray:
@@ -110,11 +112,13 @@ def parse_idx(raw: bytes, kind: str, expected_count: int, source: str) -> np.nda
     magic = IMAGE_MAGIC if kind == "images" else LABEL_MAGIC
     ndim = 3 if kind == "images" else 1
     header = 4 + 4 * ndim
-    if len(raw) < header:
+    if len(raw) < 4:
         raise SuiteError(f"data file '{source}': truncated header ({len(raw)} bytes)")
     found = int.from_bytes(raw[:4], "big")
     if found != magic:
         raise SuiteError(f"data file '{source}': magic number {found}, expected {magic} for {kind}")
+    if len(raw) < header:
+        raise SuiteError(f"data file '{source}': truncated header ({len(raw)} bytes)")
     dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
     if dims[0] != expected_count or (kind == "images" and dims[1:] != [28, 28]):
         raise SuiteError(f"data file '{source}': dimensions {dims}, expected [{expected_count}{', 28, 28' if kind == 'images' else ''}]")
@@ -132,7 +136,9 @@ def _load_split(folder: Path, name: str, split: str) -> Split:
     for kind in ("images", "labels"):
         key = f"{split}_{kind}"
         path = _find_file(folder, FILES[key])
-        arrays[kind] = parse_idx(_read_idx(path, name, key), kind, COUNTS[split], str(path))
+        raw = _read_idx(path)
+        arrays[kind] = parse_idx(raw, kind, COUNTS[split], str(path))  # structure first: the clearer message
+        _verify_checksum(raw, name, key, str(path))
     images = arrays["images"].astype(np.float32)
     images *= np.float32(1 / 255)
     return Split(images, arrays["labels"].astype(np.int64))
@@ -181,7 +187,7 @@ def fetch(name: str, data_dir: str | os.PathLike | None = None, progress=None) -
         target = folder / f"{stem}.gz"
         if target.exists():
             try:
-                _read_idx(target, name, key)
+                _verify_checksum(_read_idx(target), name, key, str(target))
                 continue
             except SuiteError:
                 pass  # corrupt file: download again

@@ -88,8 +88,8 @@ def build(config: GLSNNConfig, chunk_samples: int) -> dict:
     PARAMS.validate()
     sizes = config.layer_sizes
     steps, ns = PARAMS.steps, _namespace(config)
-    stimulus = TimedArray(np.zeros((chunk_samples * steps, sizes[0])), dt=PARAMS.dt)
-    labels = TimedArray(np.zeros(chunk_samples), dt=PARAMS.T)
+    stimulus = TimedArray(np.zeros((chunk_samples * steps, sizes[0])), dt=PARAMS.dt, name="stimulus")
+    labels = TimedArray(np.zeros(chunk_samples), dt=PARAMS.T, name="labels")
     readout = "S_sum / n_steps" if config.readout == "mean" else "S"
 
     relays = NeuronGroup(sizes[0], RELAYS, threshold="S > 0.5", reset="S_sum += 1", name="relays",

@@ -1,0 +1,98 @@
+"""The compile-once engine: chunk boundaries are invisible, devices agree, builds are reused."""
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from brian2 import ms, nS
+
+from bio.engine import ChunkEngine
+from bio.reference import ReferenceConfig, build_reference
+
+CONFIG = ReferenceConfig(n_input=40, n_hidden=8, sample_duration=40 * ms, g_max=5 * nS, input_mode="spikes")
+SAMPLES = 6
+
+
+def _inputs(seed=0):
+    rng = np.random.default_rng(seed)
+    intensities = rng.random((SAMPLES, CONFIG.n_input)) * 0.6
+    return (rng.random((SAMPLES, CONFIG.steps, CONFIG.n_input)) < intensities[:, None, :] * 0.2).astype(float)
+
+
+def _train(device, chunk, target="numpy"):
+    """Present SAMPLES samples in chunks of `chunk`, carrying the weights between launches."""
+    engine = ChunkEngine(device, lambda n: build_reference(CONFIG, n), chunk, CONFIG.sample_duration,
+                         CONFIG.structure_key(chunk), runtime_target=target)
+    spikes = _inputs()
+    syn = engine.handles["synapses"]
+    weights, counts = None, []
+    for start in range(0, SAMPLES, chunk):
+        values = {engine.handles["stimulus"]: spikes[start:start + chunk].reshape(-1, CONFIG.n_input)}
+        if weights is not None:
+            values[syn.w] = weights
+        engine.run(values)
+        weights = np.asarray(syn.w[:]).copy()
+        counts.append(np.asarray(engine.handles["spikes"].count[:]).copy())
+    total = counts[-1] if device == "runtime" else sum(counts)  # runtime monitors accumulate
+    return engine, weights, total
+
+
+@pytest.fixture(scope="module")
+def cpp_whole():
+    return _train("cpp", SAMPLES)
+
+
+def test_inputs_drive_spikes_and_learning(cpp_whole):
+    _, weights, counts = cpp_whole
+    assert counts.sum() > 0
+    assert not np.allclose(weights, build_initial_weights())
+
+
+def build_initial_weights():
+    i = np.repeat(np.arange(CONFIG.n_input), CONFIG.n_hidden)
+    return 0.3 + 0.4 * (i % 7) / 6
+
+
+def test_chunk_boundaries_are_invisible(cpp_whole):
+    _, whole_w, whole_counts = cpp_whole
+    _, chunked_w, chunked_counts = _train("cpp", 2)
+    np.testing.assert_allclose(chunked_w, whole_w, rtol=1e-12)
+    np.testing.assert_array_equal(chunked_counts, whole_counts)
+
+
+def test_runtime_and_cpp_standalone_agree(cpp_whole):
+    _, cpp_w, cpp_counts = cpp_whole
+    _, rt_w, rt_counts = _train("runtime", 2)
+    np.testing.assert_array_equal(rt_counts, cpp_counts)
+    np.testing.assert_allclose(rt_w, cpp_w, rtol=1e-9)
+
+
+def test_a_second_process_reuses_the_compiled_binary(cpp_whole):
+    engine, _, _ = cpp_whole
+    objects = sorted((engine.directory / "code_objects").glob("*.o"))
+    built = [o.stat().st_mtime_ns for o in objects]
+    script = ("from tests.test_engine import _train, SAMPLES; e, _, _ = _train('cpp', SAMPLES); "
+              "print(e.directory, e.timings.runs)")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1], check=True)
+    directory, runs = out.stdout.split()
+    assert Path(directory) == engine.directory and runs == "1"
+    # No code object was recompiled. (main.cpp may be: Brian2 initialises clocks in set order,
+    # which Python's per-process string hashing shuffles; relinking it takes a second.)
+    assert [o.stat().st_mtime_ns for o in objects] == built
+
+
+@pytest.mark.cuda_compile
+def test_cuda_code_generation_and_compile_without_gpu(tmp_path):
+    pytest.importorskip("brian2cuda")
+    import brian2
+
+    from bio.devices import activate
+
+    activate("cuda")
+    brian2.set_device("cuda_standalone", build_on_run=False, directory=str(tmp_path / "cuda"))
+    network = build_reference(CONFIG, 2)["network"]
+    network.run(2 * CONFIG.sample_duration)
+    brian2.device.build(directory=str(tmp_path / "cuda"), compile=True, run=False, with_output=False)
+    assert (tmp_path / "cuda" / "main").exists()

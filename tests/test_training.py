@@ -1,0 +1,110 @@
+"""The shared loop: model selection on validation, resume equivalence, divergence handling."""
+import json
+
+import numpy as np
+import pytest
+
+from snnsuite.errors import DivergenceError
+from snnsuite.training import train
+
+
+class Interrupt(Exception):
+    pass
+
+
+def _stbp(**overrides):
+    from hybrid.stbp import STBPConfig, make_learner
+
+    values = dict(hidden=(32,), time_steps=4, epochs=3, batch_size=50, train_samples=300,
+                  validation_samples=200, test_samples=200)
+    config = STBPConfig.from_dict({**values, **overrides})
+    return config, make_learner
+
+
+def _glsnn(**overrides):
+    from bio.glsnn import GLSNNConfig, make_learner
+
+    values = dict(hidden=(16,), epochs=3, chunk_samples=100, train_samples=200,
+                  validation_samples=100, test_samples=100)
+    config = GLSNNConfig.from_dict({**values, **overrides})
+    return config, make_learner
+
+
+def _interrupting(learner, at_epoch):
+    original, calls = learner.train_epoch, []
+
+    def train_epoch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == at_epoch:
+            raise Interrupt
+        return original(*args, **kwargs)
+
+    learner.train_epoch = train_epoch
+    return learner
+
+
+@pytest.mark.parametrize("factory, side", [(_stbp, "hybrid"), (_glsnn, "bio")])
+def test_resumed_run_ends_with_the_same_weights(mnist, tmp_path, factory, side):
+    config, make_learner = factory()
+    whole = make_learner(config)
+    train("m", side, config, mnist, whole, tmp_path / "whole", log=lambda _: None)
+
+    config, make_learner = factory()
+    with pytest.raises(Interrupt):
+        train("m", side, config, mnist, _interrupting(make_learner(config), at_epoch=2), tmp_path / "cut", log=lambda _: None)
+    resumed = make_learner(config)
+    summary = train("m", side, config, mnist, resumed, tmp_path / "cut", log=lambda _: None)
+
+    assert summary["epochs"] == 3
+    a, b = whole.state(), resumed.state()
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    lines = (tmp_path / "cut" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3]
+
+
+def test_test_accuracy_comes_from_the_validation_selected_epoch(mnist, tmp_path):
+    config, make_learner = _stbp()
+    summary = train("stbp", "hybrid", config, mnist, make_learner(config), tmp_path / "r", log=lambda _: None)
+    metrics = [json.loads(line) for line in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
+    best = max(metrics, key=lambda row: row["validation_accuracy"])
+    assert summary["selected_epoch"] == best["epoch"]
+    assert summary["validation_accuracy"] == best["validation_accuracy"]
+    saved = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert saved["test_samples"] == 200 and 0 <= saved["test_accuracy"] <= 100
+
+
+def test_same_seed_same_result(mnist, tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        config, make_learner = _stbp(epochs=1)
+        learner = make_learner(config)
+        train("stbp", "hybrid", config, mnist, learner, tmp_path / name, log=lambda _: None)
+        runs.append(learner.state())
+    for key in runs[0]:
+        np.testing.assert_array_equal(runs[0][key], runs[1][key])
+
+
+def test_divergence_stops_and_keeps_the_last_good_checkpoint(mnist, tmp_path):
+    config, make_learner = _stbp(epochs=3)
+    learner = _interrupting(make_learner(config), at_epoch=99)
+    original = learner.train_epoch
+    calls = []
+
+    def poisoned(*args, **kwargs):
+        calls.append(1)
+        out = original(*args, **kwargs)
+        if len(calls) == 2:
+            with np.errstate(all="ignore"):
+                next(learner.model.parameters()).data.fill_(float("nan"))
+        return out
+
+    learner.train_epoch = poisoned
+    with pytest.raises(DivergenceError, match="non-finite"):
+        train("stbp", "hybrid", config, mnist, learner, tmp_path / "r", log=lambda _: None)
+    from snnsuite.files import load_arrays
+
+    kept = load_arrays(tmp_path / "r" / "checkpoint.npz")
+    assert all(np.isfinite(v).all() for k, v in kept.items() if k.startswith("last/model/"))
+    assert len((tmp_path / "r" / "metrics.jsonl").read_text().splitlines()) == 1
