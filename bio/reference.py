@@ -44,6 +44,12 @@ class ReferenceConfig:
         return f"reference|{self!r}|chunk={chunk_samples}"
 
 
+def initial_weights(config: ReferenceConfig) -> np.ndarray:
+    """A deterministic spread of weights in [0.3, 0.7], in the synapses' (pre-major) order."""
+    i = np.repeat(np.arange(config.n_input), config.n_hidden)
+    return 0.3 + 0.4 * (i % 7) / 6
+
+
 def build_reference(config: ReferenceConfig, chunk_samples: int) -> dict:
     """Brian2 objects of the reference network for a chunk of samples (call after activate())."""
     config.validate()
@@ -57,8 +63,8 @@ def build_reference(config: ReferenceConfig, chunk_samples: int) -> dict:
     syn = stdp_synapses(relays, hidden, config.stdp, target=None, name="input_hidden",
                         on_pre_effect=f"g_E_post += w * g_max * {STP_EFFICACY_FROM_PRE}\n")
     syn.namespace.update(U=config.stp.U, g_max=config.g_max)
-    syn.connect()
-    syn.w = "0.3 + 0.4 * (i % 7) / 6"  # deterministic spread of initial weights in [0.3, 0.7]
+    syn.connect(i=np.repeat(np.arange(config.n_input), config.n_hidden), j=np.tile(np.arange(config.n_hidden), config.n_input))
+    syn.w = initial_weights(config)
     # Each sample starts from rest with fresh STP resources and empty STDP traces. Every object is
     # named: generated code then depends only on the structure, so a cached build is reused.
     every_sample = dict(dt=config.sample_duration, when="start")

@@ -33,9 +33,10 @@ def stp_synapses(pre, post, params: STPParams, target: str = "g_E", w_unit: str 
     namespace = {"U": params.U, "tau_f": params.tau_f, "tau_d": params.tau_d, "A": A}
     if per_presynaptic:
         return Synapses(pre, post, f"w : {w_unit}", on_pre=f"{target}_post += A * w * {STP_EFFICACY_FROM_PRE}",
-                        namespace=namespace, name=name)
+                        namespace=namespace, name=name, dt=pre.clock.dt)
     return Synapses(pre, post, STP_PER_SYNAPSE.format(w_unit=w_unit),
-                    on_pre=STP_PER_SYNAPSE_ON_PRE.format(target=target), namespace=namespace, name=name)
+                    on_pre=STP_PER_SYNAPSE_ON_PRE.format(target=target), namespace=namespace, name=name,
+                    dt=pre.clock.dt)
 
 
 def stp_steady_state_efficacy(rate_hz: float, params: STPParams) -> float:
@@ -65,8 +66,10 @@ def stdp_synapses(pre, post, params: STDPParams, target: str | None = "g_E", sca
     on_post = "apost += A_minus\nw = clip(w + apre, 0, w_max)"
     namespace = {"tau_plus": params.tau_plus, "tau_minus": params.tau_minus, "A_plus": params.A_plus,
                  "A_minus": params.A_minus, "w_max": params.w_max, "scale": scale if scale is not None else 1}
+    # The synapses share the presynaptic clock: a Synapses object otherwise runs on the default
+    # 0.1 ms clock, and its summed variables and pathways with it.
     return Synapses(pre, post, PAIR_STDP + extra_model, on_pre=on_pre, on_post=on_post,
-                    namespace=namespace, name=name)
+                    namespace=namespace, name=name, dt=pre.clock.dt)
 
 
 def integrated_stdp_update(v_pre_start, v_post_start, v_pre_end, v_post_end, eta_stdp):

@@ -8,7 +8,7 @@ import pytest
 from brian2 import ms, nS
 
 from bio.engine import ChunkEngine
-from bio.reference import ReferenceConfig, build_reference
+from bio.reference import ReferenceConfig, build_reference, initial_weights
 
 CONFIG = ReferenceConfig(n_input=40, n_hidden=8, sample_duration=40 * ms, g_max=5 * nS, input_mode="spikes")
 SAMPLES = 6
@@ -46,12 +46,7 @@ def cpp_whole():
 def test_inputs_drive_spikes_and_learning(cpp_whole):
     _, weights, counts = cpp_whole
     assert counts.sum() > 0
-    assert not np.allclose(weights, build_initial_weights())
-
-
-def build_initial_weights():
-    i = np.repeat(np.arange(CONFIG.n_input), CONFIG.n_hidden)
-    return 0.3 + 0.4 * (i % 7) / 6
+    assert not np.allclose(weights, initial_weights(CONFIG))
 
 
 def test_chunk_boundaries_are_invisible(cpp_whole):

@@ -73,6 +73,32 @@ dW = dW * (1 - int(batch_end_post))
 """
 
 
+def post_major(layer: int) -> bool:
+    """Synapse memory order per layer, chosen by profiling (Brian2 C++ standalone, this CPU).
+
+    Layer 1 is event-driven and its costly part is the once-per-sample rule (Eq. 7-8), which walks
+    each postsynaptic neuron's synapses: post-major order makes that walk contiguous (4x faster).
+    Deeper layers are dominated by the per-step summed variable, which is 5x faster pre-major
+    (consecutive synapses then add into different targets instead of one serial chain).
+    """
+    return layer == 1
+
+
+def connection_order(layer: int, n_pre: int, n_post: int) -> dict:
+    if post_major(layer):
+        return dict(i=np.tile(np.arange(n_pre), n_post), j=np.repeat(np.arange(n_post), n_pre))
+    return dict(i=np.repeat(np.arange(n_pre), n_post), j=np.tile(np.arange(n_post), n_pre))
+
+
+def flatten_weights(layer: int, weights: np.ndarray) -> np.ndarray:
+    """(n_pre, n_post) weights in the synapses' memory order."""
+    return (weights.T if post_major(layer) else weights).ravel()
+
+
+def unflatten_weights(layer: int, flat: np.ndarray, n_pre: int, n_post: int) -> np.ndarray:
+    return flat.reshape(n_post, n_pre).T.copy() if post_major(layer) else flat.reshape(n_pre, n_post).copy()
+
+
 def _namespace(config: GLSNNConfig) -> dict:
     return dict(n_steps=PARAMS.steps, batch=config.batch_size, tau_m=PARAMS.tau_m, tau_E=PARAMS.tau_E,
                 V_L=PARAMS.V_L, V_E=PARAMS.V_E, V_th=PARAMS.V_th, V_reset=PARAMS.V_reset,
@@ -125,23 +151,22 @@ def build(config: GLSNNConfig, chunk_samples: int) -> dict:
         model = "w : 1\ndW : 1\neta_w : 1 (shared, constant)\n"
         if l == 1:
             syn = Synapses(relays, layer, model, on_pre="I_post += w", on_post={"post": LOCAL_RULE},
-                           on_event={"post": "sample_end"}, name=f"W{l}", namespace=ns)
+                           on_event={"post": "sample_end"}, name=f"W{l}", namespace=ns, dt=PARAMS.dt)
         else:
             model += "I_post = w * S_pre : 1 (summed)\n" + ("back_pre = w * err_post : 1 (summed)\n" if is_output else "")
             syn = Synapses(groups[-1], layer, model, on_post={"post": LOCAL_RULE},
-                           on_event={"post": "sample_end"}, name=f"W{l}", namespace=ns)
+                           on_event={"post": "sample_end"}, name=f"W{l}", namespace=ns, dt=PARAMS.dt)
             syn.summed_updaters["I_post"].when, syn.summed_updaters["I_post"].order = "synapses", 2 * l
             if is_output:
                 syn.summed_updaters["back_pre"].when, syn.summed_updaters["back_pre"].order = "end", 1
         syn.post.when, syn.post.order = "end", 4
-        n_pre, n_post = sizes[l - 1], sizes[l]
-        syn.connect(i=np.repeat(np.arange(n_pre), n_post), j=np.tile(np.arange(n_post), n_pre))
+        syn.connect(**connection_order(l, sizes[l - 1], sizes[l]))
         groups.append(layer)
         forward.append(syn)
 
     output = groups[-1]
     for l in range(1, n_layers - 1):
-        fb = Synapses(output, groups[l], "B : 1\nfb_post = B * err_pre : 1 (summed)", name=f"B{l}")
+        fb = Synapses(output, groups[l], "B : 1\nfb_post = B * err_pre : 1 (summed)", name=f"B{l}", dt=PARAMS.dt)
         fb.summed_updaters["fb_post"].when, fb.summed_updaters["fb_post"].order = "end", 1
         fb.connect(i=np.repeat(np.arange(sizes[-1]), sizes[l]), j=np.tile(np.arange(sizes[l]), sizes[-1]))
         feedback.append(fb)

@@ -1,0 +1,94 @@
+"""Benchmarks: commands that measure, print and save figures/runs/bench/<name>.json.
+
+Speeds are compared as ratios measured side by side in one run on one machine.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from snnsuite.errors import SuiteError
+from snnsuite.files import atomic_write_json
+from snnsuite.records import environment
+
+BENCHMARKS = ("bio-engine",)
+
+
+def _reference_inputs(data_dir, n: int) -> np.ndarray:
+    from snnsuite.data import load
+
+    return load("mnist", data_dir).train.images[:n].reshape(n, -1).astype(float)
+
+
+def bio_engine(data_dir, samples: int | None) -> dict:
+    """Samples per second of the reference plastic network: naive per-sample run() vs the engine."""
+    import brian2
+
+    from bio.engine import ChunkEngine
+    from bio.reference import ReferenceConfig, build_reference, initial_weights
+
+    config = ReferenceConfig()
+    naive_samples = samples or 20
+    chunk, launches = 100, max(1, (samples or 500) // 100)
+    images = _reference_inputs(data_dir, max(naive_samples + 1, chunk * launches))
+
+    naive = ChunkEngine("runtime", lambda n: build_reference(config, n), 1, config.sample_duration,
+                        config.structure_key(1))
+    stim, syn = naive.handles["stimulus"], naive.handles["synapses"]
+    naive.run({stim: images[:1]})  # warm-up: Cython compiles every code object once
+    warmup = naive.timings.launch
+    began = time.perf_counter()
+    for k in range(1, naive_samples + 1):
+        naive.run({stim: images[k:k + 1], syn.w: np.asarray(syn.w[:])})
+    naive_seconds = time.perf_counter() - began
+
+    engine = ChunkEngine("cpp", lambda n: build_reference(config, n), chunk, config.sample_duration,
+                         config.structure_key(chunk))
+    stim, syn = engine.handles["stimulus"], engine.handles["synapses"]
+    weights = initial_weights(config)
+    simulated = 0.0
+    began = time.perf_counter()
+    for k in range(launches):
+        engine.run({stim: images[k * chunk:(k + 1) * chunk], syn.w: weights})
+        weights = np.asarray(syn.w[:])
+        simulated += float(brian2.device._last_run_time)
+    engine_seconds = time.perf_counter() - began
+
+    naive_rate = naive_samples / naive_seconds
+    engine_rate = chunk * launches / engine_seconds
+    return {
+        "network": "784 Bernoulli relays -> 100 conductance LIF, STP (STD set, per-presynaptic) + pair STDP, 350 ms/sample, dt 0.5 ms",
+        "naive_samples_per_second": naive_rate,
+        "engine_samples_per_second": engine_rate,
+        "ratio": engine_rate / naive_rate,
+        "naive": {"device": "runtime (Cython)", "samples": naive_samples, "seconds": naive_seconds,
+                  "first_run_compile_seconds": warmup},
+        "engine": {"device": "cpp_standalone", "samples": chunk * launches, "chunk_samples": chunk,
+                   "seconds": engine_seconds, "build_seconds": engine.timings.build,
+                   "simulation_seconds": simulated,
+                   "launch_overhead_seconds": engine.timings.launch - simulated,
+                   "host_seconds": engine_seconds - engine.timings.launch,
+                   "run_args_megabytes": engine.timings.run_args_bytes / 1e6},
+        "where_time_goes": "build is paid once per structure (cached); each launch = process start + loading run_args + simulation; host = numpy reading weights back",
+    }
+
+
+def run_benchmark(name: str, out_dir: Path, data_dir, samples: int | None) -> Path:
+    if name not in BENCHMARKS:
+        raise SuiteError(f"benchmark '{name}': unknown; choose one of {', '.join(BENCHMARKS)}")
+    if samples is not None and samples < 1:
+        raise SuiteError(f"--samples {samples}: must be >= 1")
+    result = {"benchmark": name, **bio_engine(data_dir, samples),
+              "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},
+              "environment": environment("cpu", 0)}
+    path = Path(out_dir) / f"{name}.json"
+    atomic_write_json(path, result)
+    for key, value in result.items():
+        if isinstance(value, float):
+            print(f"{key}: {value:.3f}")
+    print(f"saved {path}")
+    return path
