@@ -43,6 +43,11 @@ def build_directory(device: str, structure_key: str) -> Path:
     return build_cache_root() / f"{device}-{digest}"
 
 
+def source_digest(path: str | os.PathLike) -> str:
+    """A short hash of a model's source file, for structure keys: changed code, new build directory."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
 def gpu_available() -> bool:
     return shutil.which("nvidia-smi") is not None and os.path.exists("/dev/nvidia0")
 

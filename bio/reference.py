@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from brian2 import Hz, Network, SpikeMonitor, TimedArray, amp, ms, nS
 
+from .devices import source_digest
 from .neurons import STP_EFFICACY_FROM_PRE, conductance_lif, input_relays
 from .parameters import STD, ConductanceLIFParams, STDPParams, STPParams, check_time_constants, quantity
 from .synapses import stdp_synapses
@@ -41,7 +42,7 @@ class ReferenceConfig:
         return int(round(self.sample_duration / self.dt))
 
     def structure_key(self, chunk_samples: int) -> str:
-        return f"reference|{self!r}|chunk={chunk_samples}"
+        return f"reference|{source_digest(__file__)}|{self!r}|chunk={chunk_samples}"
 
 
 def initial_weights(config: ReferenceConfig) -> np.ndarray:

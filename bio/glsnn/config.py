@@ -22,7 +22,7 @@ class GLSNNConfig(RunConfig):
     feedback_bias_scale: float = param(0.0, "b_l ~ U(-s, s) (Eq. 6); the paper gives no scale and any b_l != 0 adds an error-independent drift", "non_negative")
     encoding: str = param("bernoulli", "input spikes from snnsuite.encoders (the same spikes on both sides)")
     chunk_samples: int = param(1000, "samples per compiled launch: larger amortises launch and I/O, must be a multiple of batch_size", "positive")
-    device: str = param("cpp", "Brian2 device: runtime, cpp or cuda")
+    device: str = param("cpp", "Brian2 device (runtime, cpp, cuda), or torch for the independent torch twin of the same equations")
     threads: int = param(0, "OpenMP threads of C++ standalone (0: none)", "non_negative")
 
     def validate(self) -> "GLSNNConfig":
@@ -37,7 +37,8 @@ class GLSNNConfig(RunConfig):
         from bio.devices import check_device
         from snnsuite.encoders import make_encoder
 
-        check_device(self.device)
+        if self.device != "torch":
+            check_device(self.device)
         make_encoder(self.encoding, 1)
         return self
 

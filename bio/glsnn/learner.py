@@ -63,7 +63,7 @@ class GLSNNLearner:
         padded_labels[:n] = labels
         values = {h["stimulus"]: spikes.reshape(chunk * network.PARAMS.steps, -1), h["labels"]: padded_labels}
         for l, syn in enumerate(h["forward"], start=1):
-            values[syn.w] = network.flatten_weights(l, self.params[f"W{l}"])
+            values[syn.w] = self.params[f"W{l}"].ravel()
             values[syn.eta_w] = self.config.eta_w if learn else 0.0
         for l, syn in enumerate(h["feedback"], start=1):
             values[syn.B] = self.params[f"B{l}"].ravel()
@@ -73,7 +73,7 @@ class GLSNNLearner:
         self.engine.run(values)
         if learn:
             for l, syn in enumerate(h["forward"], start=1):
-                self.params[f"W{l}"] = network.unflatten_weights(l, np.asarray(syn.w[:]), *self.params[f"W{l}"].shape)
+                self.params[f"W{l}"] = np.asarray(syn.w[:]).reshape(self.params[f"W{l}"].shape)
         scores = np.asarray(h["scores"].S_read[:])[:, network.PARAMS.steps - 1::network.PARAMS.steps].T[:n]
         # Padded samples are silent inputs but still spike through biases-free layers rarely; count real ones only.
         spike_total = int(sum(np.asarray(layer.spike_count[:]).sum() for layer in h["layers"]))

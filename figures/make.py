@@ -1,0 +1,109 @@
+"""`snn figures`: every figure from recorded runs (and from the model equations where a figure
+shows dynamics rather than results). Nothing here trains."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from snnsuite.compare import paper_results  # noqa: E402
+from snnsuite.records import find_summaries  # noqa: E402
+
+STP_RATES_HZ = (5, 20, 50)
+
+
+def _save(fig, out: Path, name: str) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{name}.png", out / f"{name}.pdf"]
+    for path in paths:
+        fig.savefig(path, dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    return paths
+
+
+def stp_traces(params, rate_hz: float, duration_s: float = 1.0, dt_s: float = 1e-4):
+    """u(t), x(t) of Eq. 7-8 for a regular train, simulated by Brian2 (runtime device)."""
+    from brian2 import Network, NeuronGroup, StateMonitor, TimedArray, second
+
+    from bio.devices import activate
+    from bio.neurons import input_relays
+
+    activate("runtime", runtime_target="numpy")
+    n_steps = int(round(duration_s / dt_s))
+    spikes = np.zeros((n_steps, 1))
+    spikes[:: int(round(1 / rate_hz / dt_s)), 0] = 1
+    relay = input_relays(1, TimedArray(spikes, dt=dt_s * second), dt_s * second, mode="spikes", stp=params)
+    monitor = StateMonitor(relay, ("u", "y"), record=0)
+    Network(relay, monitor).run(duration_s * second)
+    return monitor.t / second, monitor.u[0], 1 - monitor.y[0]
+
+
+def figure_stp(out: Path) -> list[Path]:
+    """balanced-tuning.md Fig. 6 analogue: u and x for trains of different frequencies."""
+    from bio.parameters import STD, STF
+
+    fig, axes = plt.subplots(2, len(STP_RATES_HZ), figsize=(12, 5), sharex=True, sharey=True)
+    for row, (label, params) in enumerate((("STF (facilitating)", STF), ("STD (depressing)", STD))):
+        for col, rate in enumerate(STP_RATES_HZ):
+            t, u, x = stp_traces(params, rate)
+            ax = axes[row, col]
+            ax.plot(t, u, label="u (release probability)", color="tab:orange")
+            ax.plot(t, x, label="x (available resources)", color="tab:blue")
+            ax.plot(t, u * x, label="u·x (efficacy)", color="black", lw=0.8)
+            ax.set_title(f"{label}, {rate} Hz", fontsize=10)
+            ax.set_ylim(0, 1.02)
+            if row == 1:
+                ax.set_xlabel("time (s)")
+    axes[0, 0].legend(fontsize=8, loc="upper right")
+    fig.suptitle(f"Short-term plasticity (Eq. 7-8): STF U={STF.U}, tau_f={STF.tau_f}, tau_d={STF.tau_d}; "
+                 f"STD U={STD.U}, tau_f={STD.tau_f}, tau_d={STD.tau_d}", fontsize=10)
+    return _save(fig, out, "stp_dynamics")
+
+
+def figure_learning_curves(runs_dir: Path, out: Path) -> list[Path]:
+    """Validation accuracy against epochs for every recorded run, paper result as a dashed line."""
+    summaries = find_summaries(runs_dir)
+    if not summaries:
+        return []
+    papers = paper_results()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for summary in summaries:
+        metrics_path = runs_dir / summary["run"] / "metrics.jsonl"
+        rows = [json.loads(line) for line in metrics_path.read_text().splitlines()]
+        line, = ax.plot([r["epoch"] for r in rows], [r["validation_accuracy"] for r in rows], marker="o", ms=3,
+                        label=f"{summary['method']} {summary['dataset']} ({summary['run'].split('/')[-1]})")
+        for paper in papers:
+            if paper["method"] == summary["method"] and paper["dataset"] == summary["dataset"]:
+                ax.axhline(paper["accuracy"], ls="--", lw=0.8, color=line.get_color())
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation accuracy (%)")
+    ax.set_title("Learning curves (dashed: paper test accuracy)")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    return _save(fig, out, "learning_curves")
+
+
+def figure_bench(runs_dir: Path, out: Path) -> list[Path]:
+    path = runs_dir / "bench" / "bio-engine.json"
+    if not path.exists():
+        return []
+    bench = json.loads(path.read_text())
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    rates = [bench["naive_samples_per_second"], bench["engine_samples_per_second"]]
+    ax.bar(["one run() per sample\n(runtime)", "compiled engine\n(C++ standalone)"], rates, color=["tab:gray", "tab:green"])
+    ax.set_yscale("log")
+    ax.set_ylabel("training samples / s")
+    ax.set_title(f"Bio engine: {bench['ratio']:.0f}x the naive loop")
+    for i, rate in enumerate(rates):
+        ax.text(i, rate, f"{rate:.1f}", ha="center", va="bottom")
+    return _save(fig, out, "bench_bio_engine")
+
+
+def make_all(runs_dir: str | Path, out: str | Path) -> list[Path]:
+    runs_dir, out = Path(runs_dir), Path(out)
+    return [*figure_stp(out), *figure_learning_curves(runs_dir, out), *figure_bench(runs_dir, out)]
