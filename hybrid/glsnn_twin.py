@@ -77,7 +77,7 @@ class GLSNNTwin:
 
     def update(self, reads, d) -> None:
         batch = reads[0].shape[0]
-        for l in range(1, self.n_layers + 1):
+        for l in filter(self.config.learns, range(1, self.n_layers + 1)):
             delta_w = reads[l - 1].T @ d[l - 1]                              # Eq. 7, summed over the batch
             self.params[f"W{l}"] -= self.config.eta_w * delta_w / batch      # Eq. 8
 

@@ -56,3 +56,13 @@ def test_brian2_network_equals_the_torch_twin(mnist, readout):
 def test_bad_config_fails_before_any_build(values, needle):
     with pytest.raises(SuiteError, match=needle):
         GLSNNConfig.from_dict(values)
+
+
+def test_feedback_ablation_freezes_the_layers_without_feedback(mnist):
+    config = GLSNNConfig.from_dict({**CONFIG.to_dict(), "feedback_layers": 0})
+    brian = GLSNNLearner(config)
+    brian.load_state(_params())
+    brian.present(mnist.train.images[:20].reshape(20, -1), mnist.train.labels[:20], np.random.default_rng(0), learn=True)
+    after = brian.state()
+    np.testing.assert_array_equal(after["W1"], _params()["W1"])  # below the penultimate, no feedback: frozen
+    assert not np.array_equal(after["W2"], _params()["W2"]) and not np.array_equal(after["W3"], _params()["W3"])

@@ -20,6 +20,7 @@ class GLSNNConfig(RunConfig):
     readout: str = param("mean", "S used by Eq. 4-7: 'mean' over the T steps uses the whole presentation; 'last' is the final step only")
     feedback_std: float = param(1.0, "B_l ~ N(0, (feedback_std * eta_t)^2 / n_l): the scale of eta_t W^T e for orthogonal W", "positive")
     feedback_bias_scale: float = param(0.0, "b_l ~ U(-s, s) (Eq. 6); the paper gives no scale and any b_l != 0 adds an error-independent drift", "non_negative")
+    feedback_layers: int | None = param(None, "hidden layers below the penultimate that get random feedback, from the top (Fig. 9); None: all; the rest stay frozen", "non_negative")
     encoding: str = param("bernoulli", "input spikes from snnsuite.encoders (the same spikes on both sides)")
     chunk_samples: int = param(1000, "samples per compiled launch: larger amortises launch and I/O, must be a multiple of batch_size", "positive")
     device: str = param("cpp", "Brian2 device (runtime, cpp, cuda), or torch for the independent torch twin of the same equations")
@@ -32,6 +33,8 @@ class GLSNNConfig(RunConfig):
             raise SuiteError("hidden=(): GLSNN needs at least one hidden layer")
         if self.readout not in ("mean", "last"):
             raise SuiteError(f"readout '{self.readout}': choose 'mean' or 'last'")
+        if self.feedback_layers is not None and self.feedback_layers > len(self.hidden) - 1:
+            raise SuiteError(f"feedback_layers={self.feedback_layers}: only {len(self.hidden) - 1} hidden layers lie below the penultimate")
         if self.chunk_samples % self.batch_size:
             raise SuiteError(f"chunk_samples={self.chunk_samples}: must be a multiple of batch_size={self.batch_size}")
         from bio.devices import check_device
@@ -46,6 +49,13 @@ class GLSNNConfig(RunConfig):
     def layer_sizes(self) -> tuple[int, ...]:
         return (INPUT_SIZE, *self.hidden, N_CLASSES)
 
+    def learns(self, layer: int) -> bool:
+        """Whether the weights into `layer` (1-based; layer L is the output) are trained (Fig. 9 ablation)."""
+        below_penultimate = len(self.hidden) - 1
+        if layer > below_penultimate or self.feedback_layers is None:
+            return True
+        return layer > below_penultimate - self.feedback_layers
+
 
 # One command per paper experiment: `snn train glsnn --preset NAME`.
 PRESETS = {
@@ -56,4 +66,8 @@ PRESETS = {
     "fashion-cpu60": dict(dataset="fashion-mnist", hidden=(200, 200, 200), epochs=200, time_budget_minutes=60.0),
     **{f"depth-{n}": dict(dataset="mnist", hidden=(256,) * n, epochs=100) for n in (1, 2, 3, 4, 5, 6, 7, 8)},  # Fig. 6
     **{f"time-500x{n}": dict(dataset="mnist", hidden=(500,) * n, epochs=1) for n in range(1, 7)},            # Table 2
+    # Fig. 9: 7, 8, 10, 12 layers (input and output included) of 200, feedback added from the top.
+    # The paper does not name the dataset; Fashion-MNIST is the one its 200-neuron networks use.
+    **{f"ablation-{n}layers-fb{k}": dict(dataset="fashion-mnist", hidden=(200,) * (n - 2), epochs=200, feedback_layers=k)
+       for n in (7, 8, 10, 12) for k in range(n - 2)},
 }

@@ -64,7 +64,7 @@ class GLSNNLearner:
         values = {h["stimulus"]: spikes.reshape(chunk * network.PARAMS.steps, -1), h["labels"]: padded_labels}
         for l, syn in enumerate(h["forward"], start=1):
             values[syn.w] = self.params[f"W{l}"].ravel()
-            values[syn.eta_w] = self.config.eta_w if learn else 0.0
+            values[syn.eta_w] = self.config.eta_w if learn and self.config.learns(l) else 0.0
         for l, syn in enumerate(h["feedback"], start=1):
             values[syn.B] = self.params[f"B{l}"].ravel()
             values[h["layers"][l - 1].fb_bias] = self.params[f"b{l}"]
