@@ -81,8 +81,38 @@ def activate(device: str, threads: int | None = None, runtime_target: str = "cyt
     backend = brian2.prefs.devices.cuda_standalone.cuda_backend
     if not gpu_available():
         backend.detect_gpus = False
+        backend.gpu_id = 0
         backend.compute_capability = OFFLINE_COMPUTE_CAPABILITY
         backend.cuda_runtime_version = OFFLINE_CUDA_RUNTIME_VERSION
     # CUDA 13's headers need C++17 in both nvcc and the host compiler.
-    backend.extra_compile_args_nvcc = list(backend.extra_compile_args_nvcc) + ["-std=c++17"]
+    backend.extra_compile_args_nvcc = [a for a in backend.extra_compile_args_nvcc if not a.startswith("-std")] + ["-std=c++17"]
     brian2.prefs.codegen.cpp.extra_compile_args_gcc = list(brian2.prefs.codegen.cpp.extra_compile_args_gcc) + ["-std=c++17"]
+    _use_pip_curand()
+
+
+def _use_pip_curand() -> None:
+    """brian2cuda links cuRAND; the toolkit here lacks it, so take it from the nvidia-curand wheel
+    (part of the `cuda` extra). Only its curand*.h headers are exposed (the wheel's other CUDA
+    headers would clash with nvcc's), and -lcurand gets a libcurand.so next to them."""
+    try:
+        import nvidia
+    except ImportError:
+        return  # a full CUDA toolkit provides cuRAND itself
+    for root in map(Path, nvidia.__path__):
+        for header in root.glob("*/include/curand.h"):
+            lib = header.parent.parent / "lib"
+            versioned = sorted(lib.glob("libcurand.so.*"))
+            if not versioned:
+                continue
+            shim = build_cache_root() / "curand"
+            (shim / "include").mkdir(parents=True, exist_ok=True)
+            links = {shim / "libcurand.so": versioned[0]}
+            links.update({shim / "include" / h.name: h for h in header.parent.glob("curand*.h")})
+            for link, target in links.items():
+                if not link.exists():
+                    link.symlink_to(target)
+            cpp = brian2.prefs.codegen.cpp
+            cpp.include_dirs = list(cpp.include_dirs) + [str(shim / "include")]
+            cpp.library_dirs = list(cpp.library_dirs) + [str(shim)]
+            cpp.runtime_library_dirs = list(cpp.runtime_library_dirs) + [str(lib)]
+            return

@@ -1,8 +1,12 @@
-"""Neuron models as Brian2 equations with physical units."""
+"""Neuron models as Brian2 equations with physical units.
+
+Every object of a network runs on Brian2's `defaultclock`, whose dt the network builder sets
+first: one clock keeps all pathways in step, and brian2cuda supports synaptic pathways only on it.
+"""
 from __future__ import annotations
 
 import numpy as np
-from brian2 import Equations, NeuronGroup
+from brian2 import Equations, NeuronGroup, defaultclock
 
 from snnsuite.errors import SuiteError
 
@@ -18,6 +22,28 @@ dg_E/dt = -g_E / tau_E : siemens
 dg_I/dt = -g_I / tau_I : siemens
 dI_syn/dt = -I_syn / tau_syn : amp
 """)
+# glsnn.md Eq. 2-3: the discretised conductance LIF as the paper states it, one step of dt per
+# update (dimensionless potentials; constants in parameters.GLSNNNeuronParams). I is this step's
+# input sum_j w_ji S_j(t+1); S is the neuron's output, which carries its spikes.
+GLSNN_LIF_STATE = """
+V : 1
+g_E : 1
+I : 1
+S : 1
+S_sum : 1
+S_read : 1
+spike : 1
+spike_count : 1
+d : 1
+"""
+GLSNN_LIF_STEP = """
+V_next = V - dt/tau_m * (V - V_L + g_E/g_L * (V - V_E))
+g_E = g_E + dt/tau_E * (-g_E + I)
+spike = int(V_next > V_th)
+V = V_next * (1 - spike) + V_reset * spike
+S = I + tau_out * spike
+spike_count += spike
+"""
 # Constant conductances, for closed-form tests of the membrane equation alone.
 CONSTANT_CONDUCTANCES = Equations("""
 g_E : siemens (constant)
@@ -26,13 +52,13 @@ I_syn : amp (constant)
 """)
 
 
-def conductance_lif(n: int, params: ConductanceLIFParams, dt, name: str = "hidden",
+def conductance_lif(n: int, params: ConductanceLIFParams, name: str = "hidden",
                     constant_conductances: bool = False, method: str = "euler", **kwargs) -> NeuronGroup:
     """A group of conductance-based LIF neurons (balanced-tuning.md Eq. 1-2)."""
-    params.validate(dt)
+    params.validate(defaultclock.dt)
     eqs = CONDUCTANCE_LIF + (CONSTANT_CONDUCTANCES if constant_conductances else CONDUCTANCE_DECAY)
     group = NeuronGroup(n, eqs, threshold="v > V_th", reset="v = V_reset", refractory=params.refractory,
-                        method=method, namespace=params.namespace(), name=name, dt=dt, **kwargs)
+                        method=method, namespace=params.namespace(), name=name, **kwargs)
     group.v = params.V_L
     return group
 
@@ -70,7 +96,7 @@ RELAY_STP_RESET = "u += U * (1 - u)\ny += u * (1 - y)"
 STP_EFFICACY_FROM_PRE = "((u_pre + U*(1 - u_pre)) * (1 - y_pre))"
 
 
-def input_relays(n: int, stimulus, dt, mode: str = "rate", max_rate=None, stp=None, name: str = "relays") -> NeuronGroup:
+def input_relays(n: int, stimulus, mode: str = "rate", max_rate=None, stp=None, name: str = "relays") -> NeuronGroup:
     """Input relays driven by a TimedArray (see RELAY_DRIVE), optionally carrying STP state."""
     if mode not in RELAY_DRIVE:
         raise SuiteError(f"relay mode '{mode}': unknown; choose one of {', '.join(RELAY_DRIVE)}")
@@ -78,8 +104,8 @@ def input_relays(n: int, stimulus, dt, mode: str = "rate", max_rate=None, stp=No
     eqs = Equations(drive + "\nchunk_start : second (shared, constant)")
     namespace = {"stimulus": stimulus, "max_rate": max_rate}
     if stp is not None:
-        stp.validate(dt)
+        stp.validate(defaultclock.dt)
         eqs += RELAY_STP
         namespace.update(U=stp.U, tau_f=stp.tau_f, tau_d=stp.tau_d)
     return NeuronGroup(n, eqs, threshold=threshold, reset=RELAY_STP_RESET if stp is not None else "",
-                       method="exact", namespace=namespace, name=name, dt=dt)
+                       method="exact", namespace=namespace, name=name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from brian2 import Hz, Network, SpikeMonitor, TimedArray, amp, ms, nS
+from brian2 import Hz, Network, SpikeMonitor, TimedArray, defaultclock, ms, nS
 
 from .devices import source_digest
 from .neurons import STP_EFFICACY_FROM_PRE, conductance_lif, input_relays
@@ -58,9 +58,9 @@ def build_reference(config: ReferenceConfig, chunk_samples: int) -> dict:
         stimulus = TimedArray(np.zeros((chunk_samples, config.n_input)), dt=config.sample_duration, name="stimulus")
     else:
         stimulus = TimedArray(np.zeros((chunk_samples * config.steps, config.n_input)), dt=config.dt, name="stimulus")
-    relays = input_relays(config.n_input, stimulus, config.dt, mode=config.input_mode,
-                          max_rate=config.max_rate, stp=config.stp)
-    hidden = conductance_lif(config.n_hidden, config.lif, config.dt)
+    defaultclock.dt = config.dt
+    relays = input_relays(config.n_input, stimulus, mode=config.input_mode, max_rate=config.max_rate, stp=config.stp)
+    hidden = conductance_lif(config.n_hidden, config.lif)
     syn = stdp_synapses(relays, hidden, config.stdp, target=None, name="input_hidden",
                         on_pre_effect=f"g_E_post += w * g_max * {STP_EFFICACY_FROM_PRE}\n")
     syn.namespace.update(U=config.stp.U, g_max=config.g_max)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from brian2 import Synapses
+from brian2 import Synapses, defaultclock
 
 from .neurons import STP_EFFICACY_FROM_PRE
 from .parameters import STDPParams, STPParams
@@ -22,21 +22,20 @@ y += u * (1 - y)
 
 
 def stp_synapses(pre, post, params: STPParams, target: str = "g_E", w_unit: str = "siemens",
-                 per_presynaptic: bool = True, A: float = 1.0, name: str = "stp", dt=None) -> Synapses:
+                 per_presynaptic: bool = True, A: float = 1.0, name: str = "stp") -> Synapses:
     """Tsodyks-Markram synapses adding A w u x to `target` at each presynaptic spike (Eq. 9).
 
     With per_presynaptic=True the u, x of Eq. 7-8 live in the presynaptic group (its relays carry
     them, see neurons.input_relays) because U, tau_f, tau_d are shared by all its synapses: the
     state shrinks from N_pre x N_post to N_pre and gives identical currents.
     """
-    params.validate(dt if dt is not None else pre.clock.dt)
+    params.validate(defaultclock.dt)
     namespace = {"U": params.U, "tau_f": params.tau_f, "tau_d": params.tau_d, "A": A}
     if per_presynaptic:
         return Synapses(pre, post, f"w : {w_unit}", on_pre=f"{target}_post += A * w * {STP_EFFICACY_FROM_PRE}",
-                        namespace=namespace, name=name, dt=pre.clock.dt)
+                        namespace=namespace, name=name)
     return Synapses(pre, post, STP_PER_SYNAPSE.format(w_unit=w_unit),
-                    on_pre=STP_PER_SYNAPSE_ON_PRE.format(target=target), namespace=namespace, name=name,
-                    dt=pre.clock.dt)
+                    on_pre=STP_PER_SYNAPSE_ON_PRE.format(target=target), namespace=namespace, name=name)
 
 
 def stp_steady_state_efficacy(rate_hz: float, params: STPParams) -> float:
@@ -60,16 +59,14 @@ dapost/dt = -apost / tau_minus : 1 (event-driven)
 
 def stdp_synapses(pre, post, params: STDPParams, target: str | None = "g_E", scale=None,
                   name: str = "stdp", extra_model: str = "", on_pre_effect: str | None = None) -> Synapses:
-    params.validate(pre.clock.dt)
+    params.validate(defaultclock.dt)
     effect = on_pre_effect if on_pre_effect is not None else (f"{target}_post += w * scale\n" if target else "")
     on_pre = effect + "apre += A_plus\nw = clip(w + apost, 0, w_max)"
     on_post = "apost += A_minus\nw = clip(w + apre, 0, w_max)"
     namespace = {"tau_plus": params.tau_plus, "tau_minus": params.tau_minus, "A_plus": params.A_plus,
                  "A_minus": params.A_minus, "w_max": params.w_max, "scale": scale if scale is not None else 1}
-    # The synapses share the presynaptic clock: a Synapses object otherwise runs on the default
-    # 0.1 ms clock, and its summed variables and pathways with it.
     return Synapses(pre, post, PAIR_STDP + extra_model, on_pre=on_pre, on_post=on_post,
-                    namespace=namespace, name=name, dt=pre.clock.dt)
+                    namespace=namespace, name=name)
 
 
 def integrated_stdp_update(v_pre_start, v_post_start, v_pre_end, v_post_end, eta_stdp):

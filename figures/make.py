@@ -28,7 +28,7 @@ def _save(fig, out: Path, name: str) -> list[Path]:
 
 def stp_traces(params, rate_hz: float, duration_s: float = 1.0, dt_s: float = 1e-4):
     """u(t), x(t) of Eq. 7-8 for a regular train, simulated by Brian2 (runtime device)."""
-    from brian2 import Network, NeuronGroup, StateMonitor, TimedArray, second
+    from brian2 import Network, StateMonitor, TimedArray, defaultclock, second
 
     from bio.devices import activate
     from bio.neurons import input_relays
@@ -37,7 +37,8 @@ def stp_traces(params, rate_hz: float, duration_s: float = 1.0, dt_s: float = 1e
     n_steps = int(round(duration_s / dt_s))
     spikes = np.zeros((n_steps, 1))
     spikes[:: int(round(1 / rate_hz / dt_s)), 0] = 1
-    relay = input_relays(1, TimedArray(spikes, dt=dt_s * second), dt_s * second, mode="spikes", stp=params)
+    defaultclock.dt = dt_s * second
+    relay = input_relays(1, TimedArray(spikes, dt=dt_s * second), mode="spikes", stp=params)
     monitor = StateMonitor(relay, ("u", "y"), record=0)
     Network(relay, monitor).run(duration_s * second)
     return monitor.t / second, monitor.u[0], 1 - monitor.y[0]

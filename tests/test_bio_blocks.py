@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 from brian2 import (Hz, Network, NeuronGroup, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray,
-                    mV, ms, nS, second)
+                    defaultclock, mV, ms, nS, second)
 
 from bio.devices import activate
 from bio.neurons import conductance_lif, excitatory_mask, input_relays
@@ -17,6 +17,7 @@ DT = 0.1 * ms
 @pytest.fixture(autouse=True)
 def runtime_device():
     activate("runtime", runtime_target="numpy")
+    defaultclock.dt = DT
 
 
 def _efficacies(params: STPParams, spike_steps: np.ndarray, n_steps: int, per_presynaptic: bool) -> np.ndarray:
@@ -24,9 +25,9 @@ def _efficacies(params: STPParams, spike_steps: np.ndarray, n_steps: int, per_pr
     spikes = np.zeros((n_steps, 1))
     spikes[spike_steps, 0] = 1
     stimulus = TimedArray(spikes, dt=DT)
-    pre = input_relays(1, stimulus, DT, mode="spikes", stp=params if per_presynaptic else None)
-    post = NeuronGroup(1, "g_E : siemens", dt=DT)
-    syn = stp_synapses(pre, post, params, per_presynaptic=per_presynaptic, dt=DT)
+    pre = input_relays(1, stimulus, mode="spikes", stp=params if per_presynaptic else None)
+    post = NeuronGroup(1, "g_E : siemens")
+    syn = stp_synapses(pre, post, params, per_presynaptic=per_presynaptic)
     syn.connect()
     syn.w = 1 * nS
     monitor = StateMonitor(post, "g_E", record=0, when="end")
@@ -56,7 +57,8 @@ def test_per_presynaptic_and_per_synapse_stp_give_identical_currents():
 
 
 def _lif_rate(g_E, params, duration=1 * second, dt=0.05 * ms):
-    group = conductance_lif(1, params, dt, constant_conductances=True)
+    defaultclock.dt = dt
+    group = conductance_lif(1, params, constant_conductances=True)
     group.g_E = g_E
     group.v = params.V_reset
     monitor = SpikeMonitor(group)
@@ -90,8 +92,8 @@ def test_pair_stdp_follows_its_exponential_window():
     lags = np.array([-40, -20, -10, -5, -1, 1, 5, 10, 20, 40]) * ms  # t_post - t_pre
     n = len(lags)
     t_pre = 100 * ms + np.zeros(n) * ms
-    pre = SpikeGeneratorGroup(n, np.arange(n), t_pre, dt=DT)
-    post = SpikeGeneratorGroup(n, np.arange(n), t_pre + lags, dt=DT)
+    pre = SpikeGeneratorGroup(n, np.arange(n), t_pre)
+    post = SpikeGeneratorGroup(n, np.arange(n), t_pre + lags)
     syn = stdp_synapses(pre, post, params, target=None)
     syn.connect(j="i")
     syn.w = 0.5
@@ -127,6 +129,7 @@ def test_inhibitory_fraction_is_exact():
 @pytest.mark.parametrize("make, needle", [
     (lambda: ConductanceLIFParams(tau_m=-1 * ms).validate(DT), "tau_m=-1. ms: time constants must be > 0"),
     (lambda: ConductanceLIFParams(tau_E=0.5 * ms).validate(0.1 * ms), "dt=100. us: larger than a tenth"),
+    (lambda: conductance_lif(3, ConductanceLIFParams(tau_E=0.5 * ms)), "larger than a tenth"),
     (lambda: ConductanceLIFParams(tau_m=20 * mV).validate(DT), "tau_m=20. mV: wrong dimensions"),
     (lambda: ConductanceLIFParams(g_L=10 * Hz).validate(DT), "g_L=10. Hz: wrong dimensions"),
     (lambda: STPParams(U=1.5, tau_f=1 * second, tau_d=1 * second).validate(DT), "U=1.5"),

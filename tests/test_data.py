@@ -122,3 +122,22 @@ def test_embedded_checksums_match_the_shared_checksum_file(data_dir):
             assert data.SHA256[name][key] == listed[f"{name}/{stem}.gz"]
             raw = gzip.decompress((data_dir / name / f"{stem}.gz").read_bytes())
             assert hashlib.sha256(raw).hexdigest() == listed[f"{name}/{stem}.gz"]
+
+
+def test_fetch_verifies_and_stores_atomically(data_dir, tmp_path, monkeypatch):
+    # A local mirror stands in for the canonical host: the real download path runs, offline.
+    monkeypatch.setitem(data.URLS, "mnist", (data_dir / "mnist").as_uri() + "/")
+    folder = data.fetch("mnist", tmp_path)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{stem}.gz" for stem in data.FILES.values())
+    assert len(data.load("mnist", tmp_path).test) == 10_000
+
+
+def test_fetch_rejects_a_corrupt_download_and_keeps_nothing(data_dir, tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    shutil.copytree(data_dir / "mnist", mirror)
+    bad = mirror / "t10k-labels-idx1-ubyte.gz"
+    bad.write_bytes(gzip.compress(gzip.decompress(bad.read_bytes())[:-1] + b"\x00"))
+    monkeypatch.setitem(data.URLS, "mnist", mirror.as_uri() + "/")
+    with pytest.raises(SuiteError, match="checksum mismatch"):
+        data.fetch("mnist", tmp_path / "store")
+    assert not (tmp_path / "store" / "mnist" / "t10k-labels-idx1-ubyte.gz").exists()

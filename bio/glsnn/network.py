@@ -10,9 +10,9 @@ summed variables. At the last step of each sample, in the 'end' slot:
     order 2  d = S - S_hat: eta_t W_L^T e (Eq. 5) or B_l e + b_l (Eq. 6); S_out - S^T for the output
     order 3  every group stores its S (presynaptic role) and d (postsynaptic role) of this sample
              in the slot of the sample's position within the batch
-    order 4  at a batch end, each forward synapse applies Eq. 7-8 for the whole batch at once:
-             W -= eta_w / batch * sum_k S_j^k d_i^k, one pass over the synapses per batch
-    order 5  state reset for the next sample
+    order 4-5  at a batch end, each forward synapse applies Eq. 7-8 for the whole batch at once:
+               W -= eta_w / batch * sum_k S_j^k d_i^k, one pass over the synapses per batch
+    order 6  state reset for the next sample
 
 so a whole chunk of samples trains in one launch. Spikes are not Brian2 threshold events here:
 Eq. 3 is itself a discrete map whose output S carries them, so each layer's update is one
@@ -21,9 +21,10 @@ Eq. 3 is itself a discrete map whose output S carries them, so each layer's upda
 from __future__ import annotations
 
 import numpy as np
-from brian2 import Network, NeuronGroup, StateMonitor, Synapses, TimedArray
+from brian2 import Network, NeuronGroup, StateMonitor, Synapses, TimedArray, defaultclock
 
 from ..devices import source_digest
+from ..neurons import GLSNN_LIF_STATE, GLSNN_LIF_STEP
 from ..parameters import GLSNNNeuronParams
 from .config import GLSNNConfig
 
@@ -35,29 +36,7 @@ slot = int(step / n_steps) % batch : integer
 batch_end = last_step and slot == batch - 1 : boolean
 chunk_start : second (shared, constant)
 """
-LAYER = TIMING + """
-V : 1
-g_E : 1
-I : 1
-S : 1
-S_sum : 1
-S_read : 1
-spike : 1
-spike_count : 1
-d : 1
-"""
-# Eq. 3, line by line: V uses the old g_E; g_E integrates this step's input; spike and reset;
-# S_i = sum_j w_ji S_j + tau delta_i.
-EQ3_UPDATE = """
-V_next = V - dt/tau_m * (V - V_L + g_E/g_L * (V - V_E))
-g_E = g_E + dt/tau_E * (-g_E + I)
-spike = int(V_next > V_th)
-V = V_next * (1 - spike) + V_reset * spike
-S = I + tau_out * spike
-S_sum += S
-spike_count += spike
-S_read = {readout}
-"""
+LAYER = TIMING + GLSNN_LIF_STATE
 RESET = """
 V = V * (1 - int(last_step)) + V_reset * int(last_step)
 g_E = g_E * (1 - int(last_step))
@@ -109,6 +88,7 @@ def build(config: GLSNNConfig, chunk_samples: int) -> dict:
     sizes, batch = config.layer_sizes, config.batch_size
     steps, ns = PARAMS.steps, _namespace(config)
     n_layers = len(sizes) - 1
+    defaultclock.dt = PARAMS.dt
     stimulus = TimedArray(np.zeros((chunk_samples * steps, sizes[0])), dt=PARAMS.dt, name="stimulus")
     labels = TimedArray(np.zeros(chunk_samples), dt=PARAMS.T, name="labels")
     readout = "S_sum / n_steps" if config.readout == "mean" else "S"
@@ -116,7 +96,7 @@ def build(config: GLSNNConfig, chunk_samples: int) -> dict:
     d_model, d_store = batch_slots("d_hist", "d", batch)
 
     relays = NeuronGroup(sizes[0], RELAYS + s_model, threshold="S > 0.5", reset="S_sum += 1", name="relays",
-                         namespace={**ns, "stimulus": stimulus}, dt=PARAMS.dt)
+                         namespace={**ns, "stimulus": stimulus})
     relays.run_regularly(f"S_read = {readout}\n" + s_store + "S_sum = S_sum * (1 - int(last_step))",
                          when="end", order=2, name="relays_readout")
     groups, forward, feedback = [relays], [], []
@@ -133,11 +113,11 @@ def build(config: GLSNNConfig, chunk_samples: int) -> dict:
             model += "fb : 1\nfb_bias : 1 (constant)\n"
             target_code = "d = fb + fb_bias"                                      # Eq. 6
         layer = NeuronGroup(sizes[l], model, events={"batch_end": "batch_end"}, name=f"layer{l}",
-                            namespace={**ns, "label": labels}, dt=PARAMS.dt)
+                            namespace={**ns, "label": labels})
         layer.thresholder["batch_end"].when, layer.thresholder["batch_end"].order = "end", 4
         # Layer 1 is driven event-driven (I accumulates on_pre and is cleared after use); deeper
         # layers' I is a summed variable recomputed every step.
-        update = EQ3_UPDATE.format(readout=readout) + ("I = 0\n" if l == 1 else "")
+        update = GLSNN_LIF_STEP + f"S_sum += S\nS_read = {readout}\n" + ("I = 0\n" if l == 1 else "")
         layer.run_regularly(update, when="synapses", order=2 * l + 1, name=f"layer{l}_eq3")
         layer.run_regularly(target_code, when="end", order=0 if is_output else 2, name=f"layer{l}_target")
         layer.run_regularly(d_store + ("" if is_output else s_store), when="end", order=3, name=f"layer{l}_store")
@@ -145,7 +125,7 @@ def build(config: GLSNNConfig, chunk_samples: int) -> dict:
 
         model = "w : 1\neta_w : 1 (shared, constant)\n"
         pathways = dict(on_post={"post": local_rule(batch)}, on_event={"post": "batch_end"},
-                        name=f"W{l}", namespace=ns, dt=PARAMS.dt)
+                        name=f"W{l}", namespace=ns)
         if l == 1:
             syn = Synapses(relays, layer, model, on_pre="I_post += w", **pathways)
         else:
@@ -161,7 +141,7 @@ def build(config: GLSNNConfig, chunk_samples: int) -> dict:
 
     output = groups[-1]
     for l in range(1, n_layers - 1):
-        fb = Synapses(output, groups[l], "B : 1\nfb_post = B * err_pre : 1 (summed)", name=f"B{l}", dt=PARAMS.dt)
+        fb = Synapses(output, groups[l], "B : 1\nfb_post = B * err_pre : 1 (summed)", name=f"B{l}")
         fb.summed_updaters["fb_post"].when, fb.summed_updaters["fb_post"].order = "end", 1
         fb.connect(**connection_order(sizes[-1], sizes[l]))
         feedback.append(fb)
