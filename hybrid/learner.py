@@ -39,9 +39,13 @@ def _unflatten_optimizer(arrays: dict[str, np.ndarray]) -> dict:
 
 
 class TorchLearner:
+    """Surrogate-gradient training by default: the model maps encoded (T, batch, ...) input to
+    output spikes, read out as mean rates. Subclasses change how inputs are made, how the output
+    is scored and read (`_inputs`, `loss`, `predict`, `count_spikes`, `batch_stats`)."""
+
     def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, config, scheduler=None):
         self.model, self.optimizer, self.scheduler, self.config = model, optimizer, scheduler, config
-        self.encoder = make_encoder(config.encoding, config.time_steps)
+        self.encoder = make_encoder(config.encoding, config.time_steps) if hasattr(config, "encoding") else None
         self.device = f"torch-cpu-{torch.get_num_threads()}threads"
 
     def state(self) -> dict[str, np.ndarray]:
@@ -68,6 +72,19 @@ class TorchLearner:
         rate = output_spikes.mean(0)
         return F.mse_loss(rate, F.one_hot(labels, rate.shape[-1]).to(rate.dtype))
 
+    def forward(self, inputs):
+        return self.model(inputs)
+
+    def predict(self, output) -> torch.Tensor:
+        return output.sum(0).argmax(1)
+
+    def count_spikes(self, output) -> float:
+        return float(self.model.spike_count)
+
+    def batch_stats(self, output) -> dict:
+        """Per-batch diagnostics, averaged into the epoch's metrics."""
+        return {}
+
     def train_epoch(self, split: Split, rng: np.random.Generator, progress) -> dict:
         seed = int(rng.integers(2**62))
         torch.manual_seed(seed)  # dropout and any other global-RNG use
@@ -75,12 +92,12 @@ class TorchLearner:
         order = rng.permutation(len(split))
         batch = self.config.batch_size
         self.model.train()
-        total_loss, correct = 0.0, 0
+        total_loss, correct, diagnostics = 0.0, 0, []
         batches = range(0, len(split), batch)
         for start in progress(batches, desc="train", unit="batch"):
             idx = order[start:start + batch]
             labels = torch.from_numpy(split.labels[idx])
-            out = self.model(self._inputs(split.images[idx], generator))
+            out = self.forward(self._inputs(split.images[idx], generator))
             loss = self.loss(out, labels)
             if not math.isfinite(loss.item()):
                 raise DivergenceError(f"training loss became {loss.item()} at sample {start}; the last good checkpoint is kept")
@@ -88,11 +105,15 @@ class TorchLearner:
             loss.backward()
             self.optimizer.step()
             total_loss += loss.item() * len(idx)
-            correct += int((out.sum(0).argmax(1) == labels).sum())
+            correct += int((self.predict(out) == labels).sum())
+            diagnostics.append(self.batch_stats(out))
         if self.scheduler is not None:
             self.scheduler.step()
-        return {"train_loss": total_loss / len(split), "train_accuracy": 100.0 * correct / len(split),
-                "learning_rate": self.optimizer.param_groups[0]["lr"]}
+        stats = {"train_loss": total_loss / len(split), "train_accuracy": 100.0 * correct / len(split),
+                 "learning_rate": self.optimizer.param_groups[0]["lr"]}
+        for key in diagnostics[0] if diagnostics else ():
+            stats[key] = float(np.mean([d[key] for d in diagnostics]))
+        return stats
 
     @torch.no_grad()
     def evaluate(self, split: Split, progress) -> Evaluation:
@@ -100,8 +121,8 @@ class TorchLearner:
         self.model.eval()
         predictions, spikes = [], 0.0
         for start in progress(range(0, len(split), 500), desc="eval", unit="batch"):
-            out = self.model(self._inputs(split.images[start:start + 500], generator))
-            predictions.append(out.sum(0).argmax(1).numpy())
-            spikes += float(self.model.spike_count)
+            out = self.forward(self._inputs(split.images[start:start + 500], generator))
+            predictions.append(self.predict(out).numpy())
+            spikes += self.count_spikes(out)
         predictions = np.concatenate(predictions)
         return Evaluation(100.0 * float((predictions == split.labels).mean()), spikes / len(split), predictions)

@@ -1,0 +1,113 @@
+"""IDE: feedback SNNs trained by implicit differentiation on the equilibrium (ide-fsnn.md)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from snnsuite.config import RunConfig, param
+from snnsuite.errors import DivergenceError, SuiteError
+
+from ..learner import TorchLearner
+from .implicit import ide_forward
+from .model import NETWORKS, FeedbackSNN
+from .solvers import SOLVERS
+
+# Per-dataset input normalisation: NOTES.md gives MNIST's; Fashion-MNIST's are its own statistics.
+NORMALISATION = {"mnist": (0.1307, 0.3081), "fashion-mnist": (0.2860, 0.3530)}
+
+
+@dataclass
+class IDEConfig(RunConfig):
+    network: str = param("F400", "F64C5 (MNIST 64C5s) or F400 (Fashion-MNIST 400), ide-fsnn.md Table 1")
+    neuron: str = param("LIF", "IF (leak 1) or LIF (leak `leak`)")
+    leak: float = param(0.95, "LIF leak lambda (authors' code)", "fraction")
+    threshold: float = param(2.0, "V_th (authors' code)", "positive")
+    time_steps: int = param(5, "T: 5 for F400, 30 for F64C5 (Table 1)", "positive")
+    epochs: int = param(100, "authors' code: 100 epochs", "positive")
+    batch_size: int = param(128, "authors' code", "positive")
+    learning_rate: float = param(0.05, "SGD, authors' code", "positive")
+    momentum: float = param(0.9, "authors' code", "fraction")
+    weight_decay: float = param(5e-4, "authors' code", "non_negative")
+    lr_milestones: tuple = param((30, 60, 90), "LR x lr_gamma at these epochs (authors' code)", "positive")
+    lr_gamma: float = param(0.1, "authors' code", "positive")
+    dropout: float = param(0.2, "one mask per batch, shared by all steps and the backward solve", "fraction")
+    max_feedback_norm: float = param(1.0, "||W||_2 bound (authors' code); Theorems 1-3 need <= gamma V_th = 2 gamma", "positive")
+    solver: str = param("broyden", "backward solver: broyden or fixed_point")
+    solver_max_iter: int = param(30, "iteration cap (authors' code)", "positive")
+    solver_tol: float = param(1e-4, "relative residual ||J^T g + v - g|| / ||v|| counted as converged", "positive")
+    max_unconverged_fraction: float = param(1.0, "stop when more than this fraction of an epoch's solves miss the tolerance (1: never)", "fraction")
+
+    def validate(self) -> "IDEConfig":
+        super().validate()
+        self.lr_milestones = tuple(int(m) for m in self.lr_milestones)
+        if self.network not in NETWORKS:
+            raise SuiteError(f"network '{self.network}': unknown; choose one of {', '.join(NETWORKS)}")
+        if self.neuron not in ("IF", "LIF"):
+            raise SuiteError(f"neuron '{self.neuron}': choose IF or LIF")
+        if self.solver not in SOLVERS:
+            raise SuiteError(f"solver '{self.solver}': unknown; choose one of {', '.join(SOLVERS)}")
+        return self
+
+    @property
+    def lam(self) -> float:
+        return 1.0 if self.neuron == "IF" else self.leak
+
+
+class IDELearner(TorchLearner):
+    def _inputs(self, images: np.ndarray, generator) -> torch.Tensor:
+        mean, std = NORMALISATION[self.config.dataset]
+        return ((torch.from_numpy(images) - mean) / std).unsqueeze(1)   # direct (real-valued) input
+
+    def forward(self, x):
+        c = self.config
+        return ide_forward(self.model, x, c.time_steps, c.solver, c.solver_max_iter, c.solver_tol)
+
+    def loss(self, out, labels):
+        return F.cross_entropy(out.logits, labels)
+
+    def predict(self, out):
+        return out.logits.argmax(1)
+
+    def count_spikes(self, out) -> float:
+        return out.spikes
+
+    def batch_stats(self, out) -> dict:
+        report = out.solve
+        return {"solver_iterations": report.iterations, "solver_residual": report.residual,
+                "solver_unconverged": float(not report.converged), "mean_rate": float(out.rate.mean())}
+
+    def train_epoch(self, split, rng, progress) -> dict:
+        stats = super().train_epoch(split, rng, progress)
+        if stats["solver_unconverged"] > self.config.max_unconverged_fraction:
+            raise DivergenceError(f"backward solver: {stats['solver_unconverged']:.0%} of this epoch's solves missed "
+                                  f"tolerance {self.config.solver_tol} within {self.config.solver_max_iter} iterations")
+        with torch.no_grad():
+            stats["feedback_norm"] = float(self.model.feedback_gain() * self.model.feedback_sigma(50))
+        if stats["feedback_norm"] > self.config.max_feedback_norm * 1.05:  # power iteration's estimate, 5% slack
+            raise DivergenceError(f"feedback spectral norm {stats['feedback_norm']:.4f} exceeds the bound {self.config.max_feedback_norm}")
+        return stats
+
+
+def make_learner(config: IDEConfig) -> IDELearner:
+    torch.manual_seed(config.seed)
+    model = FeedbackSNN(config.network, config.threshold, config.lam, config.max_feedback_norm, config.dropout)
+    optimizer = torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=config.momentum,
+                                weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(config.lr_milestones), config.lr_gamma)
+    return IDELearner(model, optimizer, config, scheduler)
+
+
+PRESETS = {
+    "mnist-if": dict(dataset="mnist", network="F64C5", neuron="IF", time_steps=30),
+    "mnist-lif": dict(dataset="mnist", network="F64C5", neuron="LIF", time_steps=30),
+    "fashion-if": dict(dataset="fashion-mnist", network="F400", neuron="IF", time_steps=5),
+    "fashion-lif": dict(dataset="fashion-mnist", network="F400", neuron="LIF", time_steps=5),
+    # The 60-minute CPU budget fits about 40 epochs: the same schedule, compressed (x0.1 at 50/75/90%).
+    "fashion-lif-cpu60": dict(dataset="fashion-mnist", network="F400", neuron="LIF", time_steps=5, epochs=40,
+                              lr_milestones=(20, 30, 36), time_budget_minutes=60.0),
+    "mnist-lif-cpu60": dict(dataset="mnist", network="F64C5", neuron="LIF", time_steps=30, epochs=8,
+                            lr_milestones=(4, 6, 7), time_budget_minutes=60.0),
+}

@@ -1,0 +1,106 @@
+"""IDE: implicit gradients against unrolled autograd, the SNN's approach to its equilibrium, solvers."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from hybrid.ide import IDEConfig, make_learner
+from hybrid.ide.implicit import implicit_readout
+from hybrid.ide.model import FeedbackSNN
+from hybrid.ide.solvers import broyden, fixed_point
+from snnsuite.errors import SuiteError
+
+
+def _model(network="F400", leak=1.0):
+    torch.manual_seed(0)
+    model = FeedbackSNN(network, threshold=2.0, leak=leak, max_feedback_norm=1.0, dropout=0.0).double()
+    with torch.no_grad():
+        model.feedback.weight.mul_(20)   # a strong feedback: the equilibrium is far from the input's
+    return model.eval()
+
+
+def _equilibrium(model, drive, gain, iterations=2000):
+    a = torch.zeros_like(drive)
+    with torch.no_grad():
+        for _ in range(iterations):
+            a = model.fixed_point_map(a, drive, torch.ones_like(a), gain)
+    return a
+
+
+def _grads(model):
+    return torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
+
+
+@pytest.mark.parametrize("solver", ["broyden", "fixed_point"])
+def test_implicit_gradient_equals_unrolled_autograd(mnist, solver):
+    model = _model()
+    images = torch.from_numpy(mnist.train.images[:16]).double().unsqueeze(1)
+    labels = torch.from_numpy(mnist.train.labels[:16])
+    ones = None
+
+    drive = model.drive(images)
+    gain = model.feedback_gain()
+    a_star = _equilibrium(model, drive.detach(), gain.detach())
+    ones = torch.ones_like(a_star)
+    out = implicit_readout(model, a_star, drive, ones, gain, solver=solver, max_iter=200, tol=1e-12)
+    F.cross_entropy(out.logits, labels).backward()
+    implicit = _grads(model)
+    assert out.solve.converged
+
+    model.zero_grad()
+    drive = model.drive(images)
+    gain = model.feedback_gain()
+    a = a_star.clone()
+    for _ in range(300):  # autograd through a long unrolled iteration at the same equilibrium
+        a = model.fixed_point_map(a, drive, ones, gain)
+    F.cross_entropy(model.readout(a.flatten(1)), labels).backward()
+    unrolled = _grads(model)
+    assert torch.linalg.norm(implicit - unrolled) / torch.linalg.norm(unrolled) < 1e-4
+
+
+@pytest.mark.parametrize("leak", [1.0, 0.95])
+def test_average_rate_approaches_the_fixed_point_as_T_grows(mnist, leak):
+    model = _model(leak=leak)
+    with torch.no_grad():
+        drive = model.drive(torch.from_numpy(mnist.train.images[:32]).double().unsqueeze(1))
+        gain = model.feedback_gain()
+        ones = torch.ones_like(drive)
+        _, _, history = model.simulate(drive, ones, gain, 400, trace=True)
+        gaps = [float((model.fixed_point_map(a, drive, ones, gain) - a).norm() / a.norm().clamp_min(1e-12))
+                for a in history]
+    if leak == 1.0:   # Theorem 2: IF rates converge to the fixed point
+        assert gaps[399] < gaps[99] < gaps[9] and gaps[399] < 0.02
+    else:             # Proposition 2: LIF approaches it up to a bounded (not vanishing) error
+        assert gaps[99] < gaps[4] / 5 and gaps[399] < 1.2 * gaps[99]
+
+
+def test_solvers_solve_a_known_linear_system():
+    torch.manual_seed(1)
+    A = torch.randn(3, 20, 20, dtype=torch.float64) * 0.1   # one contraction per sample
+    v = torch.randn(3, 20, dtype=torch.float64)
+    vjp = lambda g: torch.einsum("bij,bi->bj", A, g)  # noqa: E731  (J^T g with J = A)
+    exact = torch.linalg.solve(torch.eye(20, dtype=torch.float64) - A.transpose(1, 2), v)
+    for solver in (broyden, fixed_point):
+        g, report = solver(vjp, v, max_iter=100, tol=1e-10)
+        assert report.converged
+        torch.testing.assert_close(g, exact, rtol=1e-8, atol=1e-9)
+
+
+def test_feedback_norm_is_bounded_and_the_bound_reported(mnist, tmp_path):
+    config = IDEConfig.from_dict(dict(dataset="mnist", epochs=1, train_samples=256, batch_size=64))
+    learner = make_learner(config)
+    stats = learner.train_epoch(mnist.train.head(256), np.random.default_rng(0), lambda it, **_: it)
+    assert stats["feedback_norm"] <= 1.0 + 1e-6
+    assert 0 <= stats["solver_unconverged"] <= 1 and stats["solver_iterations"] >= 1
+
+
+@pytest.mark.parametrize("values, needle", [
+    (dict(network="F999"), "network 'F999'"),
+    (dict(neuron="Izhikevich"), "neuron 'Izhikevich'"),
+    (dict(solver="newton"), "solver 'newton'"),
+    (dict(threshold=0.0), "threshold=0.0"),
+    (dict(time_steps=0), "time_steps=0"),
+])
+def test_bad_config(values, needle):
+    with pytest.raises(SuiteError, match=needle):
+        IDEConfig.from_dict(values)
