@@ -105,6 +105,54 @@ def figure_bench(runs_dir: Path, out: Path) -> list[Path]:
     return _save(fig, out, "bench_bio_engine")
 
 
+def figure_ide_convergence(out: Path) -> list[Path]:
+    """ide-fsnn.md Fig. 1 analogue: ||f(a[t]) - a[t]|| against t for IF and LIF.
+
+    The network is the F400 FSNN at its seeded initialisation (seed 0) on 256 Fashion-MNIST-sized
+    random images: the figure shows the dynamics the theorems describe, not a trained model.
+    """
+    import torch
+
+    from hybrid.ide.model import FeedbackSNN
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for neuron, leak in (("IF", 1.0), ("LIF", 0.95)):
+        torch.manual_seed(0)
+        model = FeedbackSNN("F400", 2.0, leak, 1.0, 0.0).eval()
+        with torch.no_grad():
+            drive = model.drive(torch.rand(256, 1, 28, 28))
+            gain, ones = model.feedback_gain(), torch.ones(256, 400)
+            _, _, history = model.simulate(drive, ones, gain, 100, trace=True)
+            gaps = [float((model.fixed_point_map(a, drive, ones, gain) - a).norm(dim=1).mean()) for a in history]
+        ax.plot(range(1, 101), gaps, label=f"{neuron} (lambda = {leak})")
+    ax.set_yscale("log")
+    ax.set_xlabel("time step t")
+    ax.set_ylabel("||f(a[t]) - a[t]|| (mean over samples)")
+    ax.set_title("Average firing rates approach the equilibrium")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return _save(fig, out, "ide_convergence")
+
+
+def figure_ide_memory(runs_dir: Path, out: Path) -> list[Path]:
+    """ide-fsnn.md Table 4 analogue: training memory against T for IDE and BPTT."""
+    path = runs_dir / "bench" / "hybrid-ide-memory.json"
+    if not path.exists():
+        return []
+    bench = json.loads(path.read_text())
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    steps = (5, 30, 100)
+    for method, label in (("ide-broyden", "IDE (Broyden)"), ("ide-fixed_point", "IDE (fixed-point)"), ("bptt", "BPTT")):
+        ax.plot(steps, [bench["peak_mib"][f"{method}_T{t}"]["peak_mib"] for t in steps], marker="o", label=label)
+    ax.set_xlabel("time steps T")
+    ax.set_ylabel("peak training memory per batch (MiB)")
+    ax.set_title(bench["network"].split(";")[0], fontsize=9)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return _save(fig, out, "ide_memory")
+
+
 def make_all(runs_dir: str | Path, out: str | Path) -> list[Path]:
     runs_dir, out = Path(runs_dir), Path(out)
-    return [*figure_stp(out), *figure_learning_curves(runs_dir, out), *figure_bench(runs_dir, out)]
+    return [*figure_stp(out), *figure_learning_curves(runs_dir, out), *figure_bench(runs_dir, out),
+            *figure_ide_convergence(out), *figure_ide_memory(runs_dir, out)]
