@@ -39,7 +39,24 @@ def table(runs_dir: str | Path) -> str:
     out = "\n".join(rows)
     out += "\n\nPaper numbers (kept as data in `snnsuite/papers.json`):\n\n| method | dataset | network | paper (%) | source |\n| --- | --- | --- | --- | --- |\n"
     out += "\n".join(f"| {p['method']} | {p['dataset']} | {p['network']} | {p['accuracy']:.2f} | {p['source']} |" for p in papers)
-    return out
+    return out + "\n\nBenchmarks (`snn bench NAME`, saved in `figures/runs/bench/`):\n\n" + bench_table(runs_dir)
+
+
+BENCH_FIELDS = {
+    "bio-engine": ("naive_samples_per_second", "engine_samples_per_second", "ratio"),
+    "bio-glsnn": ("epoch_seconds", "torch_epoch_seconds", "paper_gpu_epoch_seconds"),
+    "hybrid-ide-memory": ("ide_over_bptt_at_T30", "ide_fixed_point_over_bptt_at_T30", "ide_spread_over_T"),
+}
+
+
+def bench_table(runs_dir: str | Path) -> str:
+    """Key figures of every saved benchmark (figures/runs/bench/*.json)."""
+    rows = ["| benchmark | measured (fields of the JSON) |", "| --- | --- |"]
+    for path in sorted((Path(runs_dir) / "bench").glob("*.json")):
+        bench = json.loads(path.read_text())
+        fields = BENCH_FIELDS.get(path.stem, ())
+        rows.append(f"| {path.stem} | " + ", ".join(f"{f} = {_fmt(bench[f], 3)}" for f in fields if f in bench) + " |")
+    return "\n".join(rows)
 
 
 def update_readme(readme: str | Path, text: str) -> None:
