@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import SuiteError
-from .files import append_jsonl, atomic_write_json, load_arrays, save_arrays
+from .files import append_jsonl, atomic_write_bytes, atomic_write_json, load_arrays, save_arrays
 
 SIDES = ("bio", "hybrid")
 SUMMARY_FIELDS = (
@@ -84,6 +84,10 @@ class RunRecord:
     def metrics(self) -> list[dict]:
         path = self.dir / "metrics.jsonl"
         return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+    def truncate_metrics(self, rows: int) -> None:
+        kept = self.metrics()[:rows]
+        atomic_write_bytes(self.dir / "metrics.jsonl", "".join(json.dumps(r, sort_keys=True) + "\n" for r in kept).encode())
 
     def log_epoch(self, row: dict) -> None:
         append_jsonl(self.dir / "metrics.jsonl", row)

@@ -67,7 +67,9 @@ def train(method: str, side: str, config: RunConfig, dataset: Dataset, learner: 
         learner.load_state(last)
         start_epoch, train_seconds = status["epochs_done"], status["train_seconds"]
         best_val, best_epoch = status["best_validation_accuracy"], status["best_epoch"]
+        record.truncate_metrics(start_epoch)  # a row logged after the last checkpoint is redone
         log(f"resuming {record.dir} after epoch {start_epoch}")
+    epochs_done = start_epoch
 
     for epoch in range(start_epoch, config.epochs):
         if config.time_budget_minutes and train_seconds >= 60 * config.time_budget_minutes:
@@ -85,12 +87,12 @@ def train(method: str, side: str, config: RunConfig, dataset: Dataset, learner: 
             best_val, best_epoch, best_state = val.accuracy, epoch + 1, state
         row = {"epoch": epoch + 1, "train_seconds": round(train_seconds, 3),
                "validation_accuracy": val.accuracy, "validation_spikes_per_sample": val.spikes_per_sample, **stats}
+        record.log_epoch(row)
         record.save_checkpoint(state, best_state, {"epochs_done": epoch + 1, "train_seconds": train_seconds,
                                                    "best_validation_accuracy": best_val, "best_epoch": best_epoch})
-        record.log_epoch(row)
+        epochs_done = epoch + 1
         log(f"epoch {epoch + 1}/{config.epochs}: validation {val.accuracy:.2f}%  ({train_seconds:.1f} s training)")
 
-    epochs_done = len(record.metrics())
     learner.load_state(best_state)
     test = learner.evaluate(test_split, progress)
     summary = {

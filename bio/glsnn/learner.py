@@ -54,7 +54,11 @@ class GLSNNLearner:
         self.params = {k: np.array(v) for k, v in state.items()}
 
     def present(self, images: np.ndarray, labels: np.ndarray, rng: np.random.Generator, learn: bool) -> tuple[np.ndarray, int]:
-        """Present one chunk (padded to the compiled size); returns output scores and spike count."""
+        """Present one chunk; returns the output scores and the spike count of its samples.
+
+        A short chunk is padded with blank samples. They change nothing: with no input every S is
+        0 (Eq. 3 has no bias), every term S_j d_i of Eq. 7 vanishes and no neuron spikes.
+        """
         h = self.engine.handles
         n, chunk = len(images), self.config.chunk_samples
         spikes = np.zeros((chunk, network.PARAMS.steps, images.shape[1]))
@@ -75,7 +79,6 @@ class GLSNNLearner:
             for l, syn in enumerate(h["forward"], start=1):
                 self.params[f"W{l}"] = np.asarray(syn.w[:]).reshape(self.params[f"W{l}"].shape)
         scores = np.asarray(h["scores"].S_read[:])[:, network.PARAMS.steps - 1::network.PARAMS.steps].T[:n]
-        # Padded samples are silent inputs but still spike through biases-free layers rarely; count real ones only.
         spike_total = int(sum(np.asarray(layer.spike_count[:]).sum() for layer in h["layers"]))
         return scores, spike_total
 
