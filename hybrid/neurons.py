@@ -5,6 +5,9 @@ The discrete update (bpsta.md Eq. 2-4, backeisnn.md Eq. 3), with explicit state:
     u[t] = lam * u[t-1] * (1 - o[t-1]) + x[t]        (leak, hard reset)
     o[t] = H(u[t] - v_th)                            (spike; H' replaced by a surrogate)
 
+The temporal adjustment of bpsta.md Eq. 10 (BPTA) adds lam * alpha * g'(u[t+1]) to do[t+1]/do[t]:
+a residual path that carries error across spikes; alpha = 0 switches it off.
+
 `lif_step` is the pure step function; `lif_eager` unrolls it under ordinary autograd (the
 reference); `lif_fused` runs the same equations as one autograd node whose forward keeps only the
 membrane potentials and whose backward is a single reverse-time loop.
@@ -26,29 +29,31 @@ def check_lif(lam: float, v_th: float) -> None:
 
 
 def lif_step(x: torch.Tensor, u: torch.Tensor, o: torch.Tensor, lam: float, v_th: float,
-             surrogate: Surrogate, detach_reset: bool) -> tuple[torch.Tensor, torch.Tensor]:
+             surrogate: Surrogate, detach_reset: bool, alpha: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
     """One step: returns (u[t], o[t]) from the input x[t] and the previous (u, o)."""
     keep = 1 - (o.detach() if detach_reset else o)
     u = lam * u * keep + x
-    return u, surrogate.spike(u, v_th)
+    # BPTA: a term that is zero in value and routes lam*alpha*g'(u[t]) * dL/do[t] back to o[t-1].
+    residual = lam * alpha * (o - o.detach()) if alpha else 0
+    return u, surrogate.spike(u + residual, v_th)
 
 
 def lif_eager(x: torch.Tensor, lam: float = 0.5, v_th: float = 0.5, surrogate: Surrogate = Rectangular(),
-              detach_reset: bool = False) -> torch.Tensor:
+              detach_reset: bool = False, alpha: float = 0.0) -> torch.Tensor:
     """Reference multi-step LIF: x is (T, ...) input current; returns spikes (T, ...)."""
     check_lif(lam, v_th)
     u = torch.zeros_like(x[0])
     o = torch.zeros_like(x[0])
     out = []
     for t in range(x.shape[0]):
-        u, o = lif_step(x[t], u, o, lam, v_th, surrogate, detach_reset)
+        u, o = lif_step(x[t], u, o, lam, v_th, surrogate, detach_reset, alpha)
         out.append(o)
     return torch.stack(out)
 
 
 class _FusedLIF(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, lam, v_th, surrogate, detach_reset):
+    def forward(ctx, x, lam, v_th, surrogate, detach_reset, alpha):
         u_all = torch.empty_like(x)
         u = torch.zeros_like(x[0])
         o = torch.zeros_like(x[0])
@@ -57,29 +62,32 @@ class _FusedLIF(torch.autograd.Function):
             o = (u >= v_th).to(x.dtype)
             u_all[t] = u
         ctx.save_for_backward(u_all)
-        ctx.lam, ctx.v_th, ctx.surrogate, ctx.detach_reset = lam, v_th, surrogate, detach_reset
+        ctx.lam, ctx.v_th, ctx.surrogate, ctx.detach_reset, ctx.alpha = lam, v_th, surrogate, detach_reset, alpha
         return (u_all >= v_th).to(x.dtype)
 
     @staticmethod
     def backward(ctx, grad_spikes):
         (u_all,) = ctx.saved_tensors
-        lam, v_th, surrogate, detach_reset = ctx.lam, ctx.v_th, ctx.surrogate, ctx.detach_reset
+        lam, v_th, surrogate, detach_reset, alpha = ctx.lam, ctx.v_th, ctx.surrogate, ctx.detach_reset, ctx.alpha
         grad_x = torch.empty_like(u_all)
-        grad_u_next = torch.zeros_like(u_all[0])   # dL/du[t+1]
+        grad_u_next = torch.zeros_like(u_all[0])      # dL/du[t+1]
+        grad_spike_input_next = torch.zeros_like(u_all[0])  # dL/do[t+1] * g'(u[t+1]), for BPTA
         for t in range(u_all.shape[0] - 1, -1, -1):
             u = u_all[t]
             o = (u >= v_th).to(u.dtype)
             dspike = surrogate.derivative(u, v_th)
             # u[t+1] = lam u[t] (1 - o[t]) + x[t+1]: both u[t] and o[t] reach u[t+1].
             grad_o = grad_spikes[t] if detach_reset else grad_spikes[t] - grad_u_next * lam * u
-            grad_u = grad_o * dspike + grad_u_next * lam * (1 - o)
+            grad_o = grad_o + lam * alpha * grad_spike_input_next     # BPTA residual (Eq. 10)
+            grad_spike_input_next = grad_o * dspike
+            grad_u = grad_spike_input_next + grad_u_next * lam * (1 - o)
             grad_x[t] = grad_u
             grad_u_next = grad_u
-        return grad_x, None, None, None, None
+        return grad_x, None, None, None, None, None
 
 
 def lif_fused(x: torch.Tensor, lam: float = 0.5, v_th: float = 0.5, surrogate: Surrogate = Rectangular(),
-              detach_reset: bool = False) -> torch.Tensor:
+              detach_reset: bool = False, alpha: float = 0.0) -> torch.Tensor:
     """Fused multi-step LIF with the same forward and gradients as `lif_eager`."""
     check_lif(lam, v_th)
-    return _FusedLIF.apply(x, lam, v_th, surrogate, detach_reset)
+    return _FusedLIF.apply(x, lam, v_th, surrogate, detach_reset, alpha)

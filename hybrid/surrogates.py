@@ -37,3 +37,12 @@ class Rectangular(Surrogate):
 
     def derivative(self, u, v_th):
         return ((u - v_th).abs() < self.width / 2).to(u.dtype) / self.width
+
+
+@dataclass(frozen=True)
+class SpatialAdjustment(Surrogate):
+    """BPSA, bpsta.md Eq. 9: do/du = 1/u where the neuron spiked, 0 where it stayed silent."""
+
+    def derivative(self, u, v_th):
+        spiked = u >= v_th
+        return torch.where(spiked, 1 / torch.where(spiked, u, torch.ones_like(u)), torch.zeros_like(u))

@@ -1,0 +1,67 @@
+"""The spiking core: surrogates against their definitions, the fused neuron against eager autograd."""
+import pytest
+import torch
+
+from hybrid.neurons import lif_eager, lif_fused
+from hybrid.surrogates import Rectangular, SpatialAdjustment
+from snnsuite.errors import SuiteError
+
+
+def _grads(fn, x, weights, **kwargs):
+    x = x.clone().requires_grad_()
+    out = fn(x, **kwargs)
+    (out * weights).sum().backward()
+    return out.detach(), x.grad
+
+
+@pytest.mark.parametrize("surrogate", [Rectangular(), Rectangular(0.5), SpatialAdjustment()], ids=["rect1", "rect0.5", "bpsa"])
+@pytest.mark.parametrize("detach_reset", [False, True])
+@pytest.mark.parametrize("alpha", [0.0, 0.8])
+def test_fused_neuron_matches_eager_autograd(surrogate, detach_reset, alpha):
+    torch.manual_seed(0)
+    x = torch.randn(12, 5, 7, dtype=torch.float64)
+    w = torch.randn(12, 5, 7, dtype=torch.float64)
+    kwargs = dict(lam=0.8, v_th=0.5, surrogate=surrogate, detach_reset=detach_reset, alpha=alpha)
+    out_e, grad_e = _grads(lif_eager, x, w, **kwargs)
+    out_f, grad_f = _grads(lif_fused, x, w, **kwargs)
+    assert torch.equal(out_e, out_f)
+    assert torch.linalg.norm(grad_f - grad_e) <= 1e-5 * torch.linalg.norm(grad_e) + 1e-12
+
+
+def test_rectangular_surrogate_is_the_derivative_of_its_ramp():
+    # Rectangular's derivative is the slope of clamp((u - v_th)/a + 1/2, 0, 1): check by finite differences.
+    surrogate, v_th = Rectangular(0.8), 0.5
+    u = torch.linspace(-1, 2, 301, dtype=torch.float64)
+    u = u[((u - v_th).abs() - 0.4).abs() > 1e-3]   # away from the kinks
+    ramp = lambda v: ((v - v_th) / 0.8 + 0.5).clamp(0, 1)  # noqa: E731
+    h = 1e-6
+    numeric = (ramp(u + h) - ramp(u - h)) / (2 * h)
+    torch.testing.assert_close(surrogate.derivative(u, v_th), numeric, rtol=1e-6, atol=1e-6)
+
+
+def test_bpsa_is_one_over_u_at_spikes_and_zero_elsewhere():
+    u = torch.tensor([0.2, 0.49, 0.5, 0.75, 2.0], dtype=torch.float64, requires_grad=True)
+    o = SpatialAdjustment().spike(u, 0.5)
+    assert o.tolist() == [0, 0, 1, 1, 1]   # the forward value stays exactly 1 at spikes
+    o.sum().backward()
+    torch.testing.assert_close(u.grad, torch.tensor([0, 0, 1 / 0.5, 1 / 0.75, 1 / 2.0], dtype=torch.float64))
+
+
+def test_bpta_adds_exactly_lam_alpha_g_prime_across_a_spike():
+    # Two steps; the neuron spikes at t=0. Only do[1]/dx[0] differs between alpha = 0 and alpha > 0.
+    lam, alpha, v_th = 0.8, 0.8, 0.5
+    surrogate = Rectangular()
+    x = torch.tensor([[0.9], [0.3]], dtype=torch.float64)   # u[0] = 0.9 spikes; u[1] = 0.3 (reset)
+    w = torch.tensor([[0.0], [1.0]], dtype=torch.float64)   # the loss reads o[1] only
+    _, without = _grads(lif_fused, x, w, lam=lam, v_th=v_th, surrogate=surrogate, detach_reset=True)
+    _, with_bpta = _grads(lif_fused, x, w, lam=lam, v_th=v_th, surrogate=surrogate, detach_reset=True, alpha=alpha)
+    g = lambda u: float(surrogate.derivative(torch.tensor(u), v_th))  # noqa: E731
+    # dL/do[0] gains lam*alpha*g'(u[1]); through g'(u[0]) it reaches x[0].
+    assert float(with_bpta[0] - without[0]) == pytest.approx(lam * alpha * g(0.3) * g(0.9))
+    assert float(with_bpta[1]) == float(without[1])
+
+
+@pytest.mark.parametrize("kwargs, needle", [(dict(v_th=0.0), "threshold v_th=0.0"), (dict(lam=1.5), "leak lam=1.5")])
+def test_invalid_neuron_parameters(kwargs, needle):
+    with pytest.raises(SuiteError, match=needle):
+        lif_fused(torch.zeros(2, 1), **kwargs)
