@@ -152,7 +152,25 @@ def figure_ide_memory(runs_dir: Path, out: Path) -> list[Path]:
     return _save(fig, out, "ide_memory")
 
 
+def figure_firing_rates(runs_dir: Path, out: Path) -> list[Path]:
+    """ide-fsnn.md Table 5 analogue: mean firing rate per layer in the last epoch of each IDE run."""
+    runs = [s for s in find_summaries(runs_dir) if s["method"] == "ide"]
+    if not runs:
+        return []
+    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    for index, summary in enumerate(runs):
+        last = json.loads((runs_dir / summary["run"] / "metrics.jsonl").read_text().splitlines()[-1])
+        rates = [v for k, v in sorted(last.items()) if k.startswith("mean_rate")]
+        ax.bar([index + 0.8 * l / len(rates) for l in range(len(rates))], rates, width=0.8 / len(rates),
+               label=f"{summary['dataset']} {summary['config']['network']} {summary['config']['neuron']}")
+    ax.set_xticks(range(len(runs)), [s["run"].split("/")[-1] for s in runs], fontsize=8)
+    ax.set_ylabel("mean firing rate (spikes / step)")
+    ax.set_title("IDE: firing rate per layer (training, last epoch)")
+    ax.legend(fontsize=8)
+    return _save(fig, out, "ide_firing_rates")
+
+
 def make_all(runs_dir: str | Path, out: str | Path) -> list[Path]:
     runs_dir, out = Path(runs_dir), Path(out)
     return [*figure_stp(out), *figure_learning_curves(runs_dir, out), *figure_bench(runs_dir, out),
-            *figure_ide_convergence(out), *figure_ide_memory(runs_dir, out)]
+            *figure_ide_convergence(out), *figure_ide_memory(runs_dir, out), *figure_firing_rates(runs_dir, out)]

@@ -11,9 +11,9 @@ from hybrid.ide.solvers import broyden, fixed_point
 from snnsuite.errors import SuiteError
 
 
-def _model(network="F400", leak=1.0):
+def _model(network="F400", leak=1.0, layers=1):
     torch.manual_seed(0)
-    model = FeedbackSNN(network, threshold=2.0, leak=leak, max_feedback_norm=1.0, dropout=0.0).double()
+    model = FeedbackSNN(network, threshold=2.0, leak=leak, max_feedback_norm=1.0, dropout=0.0, layers=layers).double()
     with torch.no_grad():
         model.feedback.weight.mul_(20)   # a strong feedback: the equilibrium is far from the input's
     return model.eval()
@@ -31,9 +31,9 @@ def _grads(model):
     return torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
 
 
-@pytest.mark.parametrize("solver", ["broyden", "fixed_point"])
-def test_implicit_gradient_equals_unrolled_autograd(mnist, solver):
-    model = _model()
+@pytest.mark.parametrize("solver, layers", [("broyden", 1), ("fixed_point", 1), ("broyden", 3)])
+def test_implicit_gradient_equals_unrolled_autograd(mnist, solver, layers):
+    model = _model(layers=layers)
     images = torch.from_numpy(mnist.train.images[:16]).double().unsqueeze(1)
     labels = torch.from_numpy(mnist.train.labels[:16])
     ones = None
@@ -53,7 +53,7 @@ def test_implicit_gradient_equals_unrolled_autograd(mnist, solver):
     a = a_star.clone()
     for _ in range(300):  # autograd through a long unrolled iteration at the same equilibrium
         a = model.fixed_point_map(a, drive, ones, gain)
-    F.cross_entropy(model.readout(a.flatten(1)), labels).backward()
+    F.cross_entropy(model.readout(model.downstream(a).flatten(1)), labels).backward()
     unrolled = _grads(model)
     assert torch.linalg.norm(implicit - unrolled) / torch.linalg.norm(unrolled) < 1e-4
 
@@ -92,6 +92,19 @@ def test_feedback_norm_is_bounded_and_the_bound_reported(mnist, tmp_path):
     stats = learner.train_epoch(mnist.train.head(256), np.random.default_rng(0), lambda it, **_: it)
     assert stats["feedback_norm"] <= 1.0 + 1e-6
     assert 0 <= stats["solver_unconverged"] <= 1 and stats["solver_iterations"] >= 1
+
+
+def test_multilayer_simulation_follows_eq10():
+    model = _model(layers=2)
+    drive = torch.full((1, 400), 3.0, dtype=torch.float64)   # first layer fires at every step
+    ones = torch.ones_like(drive)
+    with torch.no_grad():
+        model.forward_layers[0].weight.zero_()
+        model.forward_layers[0].bias.fill_(0.5)   # second layer: constant input 0.5, V_th = 2
+        rates, spikes, _ = model.simulate(drive, ones, model.feedback_gain() * 0, 8)
+    assert torch.all(rates[0] == 1)                  # u = 3 every step, reset by 2: fires always
+    torch.testing.assert_close(rates[1], torch.full_like(rates[1], 2 / 8))  # fires at steps 4 and 8
+    assert spikes == 400 * 8 + 400 * 2
 
 
 @pytest.mark.parametrize("values, needle", [

@@ -22,6 +22,7 @@ NORMALISATION = {"mnist": (0.1307, 0.3081), "fashion-mnist": (0.2860, 0.3530)}
 @dataclass
 class IDEConfig(RunConfig):
     network: str = param("F400", "F64C5 (MNIST 64C5s) or F400 (Fashion-MNIST 400), ide-fsnn.md Table 1")
+    layers: int = param(1, "spiking layers; > 1 adds 400-neuron layers with the last feeding back to the first (Eq. 10), F400 only", "positive")
     neuron: str = param("LIF", "IF (leak 1) or LIF (leak `leak`)")
     leak: float = param(0.95, "LIF leak lambda (authors' code)", "fraction")
     threshold: float = param(2.0, "V_th (authors' code)", "positive")
@@ -77,7 +78,8 @@ class IDELearner(TorchLearner):
     def batch_stats(self, out) -> dict:
         report = out.solve
         return {"solver_iterations": report.iterations, "solver_residual": report.residual,
-                "solver_unconverged": float(not report.converged), "mean_rate": float(out.rate.mean())}
+                "solver_unconverged": float(not report.converged),
+                **{f"mean_rate_layer{l}": float(rate.mean()) for l, rate in enumerate(out.rates, start=1)}}
 
     def train_epoch(self, split, rng, progress) -> dict:
         stats = super().train_epoch(split, rng, progress)
@@ -93,7 +95,8 @@ class IDELearner(TorchLearner):
 
 def make_learner(config: IDEConfig) -> IDELearner:
     torch.manual_seed(config.seed)
-    model = FeedbackSNN(config.network, config.threshold, config.lam, config.max_feedback_norm, config.dropout)
+    model = FeedbackSNN(config.network, config.threshold, config.lam, config.max_feedback_norm, config.dropout,
+                        config.layers)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=config.momentum,
                                 weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(config.lr_milestones), config.lr_gamma)

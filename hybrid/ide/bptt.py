@@ -13,13 +13,16 @@ def bptt_logits(model: FeedbackSNN, images: torch.Tensor, steps: int, surrogate=
     drive = model.drive(images)
     mask = model.dropout_mask(drive)
     gain = model.feedback_gain()
-    u = torch.zeros_like(drive)
-    s = torch.zeros_like(drive)
+    n_layers = 1 + len(model.forward_layers)
+    u = [torch.zeros_like(drive) for _ in range(n_layers)]
+    s = [torch.zeros_like(drive) for _ in range(n_layers)]
     rate_sum, weight_sum = torch.zeros_like(drive), 0.0
     for _ in range(steps):
-        u = model.leak * u + gain * model.feedback(mask * s) + drive
-        s = surrogate.spike(u, model.threshold)
-        u = u - model.threshold * s
-        rate_sum = model.leak * rate_sum + s
+        for l in range(n_layers):
+            current = gain * model.feedback(mask * s[-1]) + drive if l == 0 else model.forward_layers[l - 1](s[l - 1])
+            u[l] = model.leak * u[l] + current
+            s[l] = surrogate.spike(u[l], model.threshold)
+            u[l] = u[l] - model.threshold * s[l]
+        rate_sum = model.leak * rate_sum + s[-1]
         weight_sum = model.leak * weight_sum + 1.0
     return model.readout((rate_sum / weight_sum).flatten(1))

@@ -10,8 +10,8 @@ from .solvers import SOLVERS, SolveReport
 
 
 class IDEOutput:
-    def __init__(self, logits, rate, spikes, report_box):
-        self.logits, self.rate, self.spikes, self._report = logits, rate, spikes, report_box
+    def __init__(self, logits, rates, spikes, report_box):
+        self.logits, self.rates, self.spikes, self._report = logits, rates, spikes, report_box
 
     @property
     def solve(self) -> SolveReport | None:
@@ -23,14 +23,20 @@ def ide_forward(model: FeedbackSNN, images: torch.Tensor, steps: int, solver: st
     drive = model.drive(images)
     mask = model.dropout_mask(drive)
     gain = model.feedback_gain()
-    a_star, spikes, _ = model.simulate(drive.detach(), mask, gain.detach(), steps)
-    return implicit_readout(model, a_star, drive, mask, gain, spikes, solver, max_iter, tol)
+    rates, spikes, _ = model.simulate(drive.detach(), mask, gain.detach(), steps)
+    out = implicit_readout(model, rates[0], drive, mask, gain, spikes, solver, max_iter, tol, last_rate=rates[-1])
+    out.rates = rates
+    return out
 
 
 def implicit_readout(model: FeedbackSNN, a_star, drive, mask, gain, spikes=0.0, solver="broyden",
-                     max_iter=30, tol=1e-4) -> IDEOutput:
-    """Logits of the readout on a*, with the implicit gradient attached to f(a*)."""
+                     max_iter=30, tol=1e-4, last_rate=None) -> IDEOutput:
+    """Logits of the readout on the last layer's rates, with the implicit gradient attached to
+    f(a*) of the first layer. `last_rate` is the simulated a^N[T] (default: g(a*))."""
     report: list[SolveReport | None] = [None]
+    if last_rate is None:
+        with torch.no_grad():
+            last_rate = model.downstream(a_star)
     if torch.is_grad_enabled():
         z = model.fixed_point_map(a_star, drive, mask, gain)       # graph to the parameters
         a0 = a_star.clone().requires_grad_()
@@ -42,8 +48,9 @@ def implicit_readout(model: FeedbackSNN, a_star, drive, mask, gain, spikes=0.0, 
             return g
 
         z.register_hook(implicit_gradient)
-        a_out = a_star + (z - z.detach())   # the value of a[T], the gradient path of f(a*)
+        tail = model.downstream(z)
+        a_out = last_rate + (tail - tail.detach())   # the value of a^N[T], the gradient path of g(f(a*))
     else:
-        a_out = a_star
+        a_out = last_rate
     logits = model.readout(a_out.flatten(1))
-    return IDEOutput(logits, a_star, spikes, report)
+    return IDEOutput(logits, [a_star, last_rate], spikes, report)

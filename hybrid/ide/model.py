@@ -20,12 +20,16 @@ NETWORKS = ("F64C5", "F400")
 
 
 class FeedbackSNN(nn.Module):
-    """Single-layer FSNN: input layer F (+BatchNorm), feedback W, readout on the rates."""
+    """FSNN: input layer F^1 (+BatchNorm), optional further layers F^2..F^N (multi-layer, Eq. 10),
+    feedback W from the last layer to the first, readout on the last layer's rates."""
 
-    def __init__(self, network: str, threshold: float, leak: float, max_feedback_norm: float, dropout: float):
+    def __init__(self, network: str, threshold: float, leak: float, max_feedback_norm: float, dropout: float,
+                 layers: int = 1):
         super().__init__()
         if network not in NETWORKS:
             raise SuiteError(f"network '{network}': unknown; choose one of {', '.join(NETWORKS)}")
+        if layers < 1 or (layers > 1 and network != "F400"):
+            raise SuiteError(f"layers={layers}: must be >= 1, and > 1 only for the fully connected F400")
         if network == "F64C5":  # MNIST 64C5s (F64C5): 28x28 -> 64x14x14
             self.input = nn.Sequential(nn.Conv2d(1, 64, 5, stride=2, padding=2), nn.BatchNorm2d(64))
             self.feedback = nn.Conv2d(64, 64, 5, padding=2, bias=False)
@@ -34,6 +38,7 @@ class FeedbackSNN(nn.Module):
             self.input = nn.Sequential(nn.Flatten(), nn.Linear(784, 400), nn.BatchNorm1d(400))
             self.feedback = nn.Linear(400, 400, bias=False)
             self.state_shape = (400,)
+        self.forward_layers = nn.ModuleList(nn.Linear(400, 400) for _ in range(layers - 1))   # F^2..F^N
         self.readout = nn.Linear(int(torch.tensor(self.state_shape).prod()), 10)
         self.threshold, self.leak, self.dropout = threshold, leak, dropout
         self.max_feedback_norm = max_feedback_norm
@@ -78,27 +83,39 @@ class FeedbackSNN(nn.Module):
             return torch.ones_like(like)
         return torch.bernoulli(torch.full_like(like, 1 - self.dropout)) / (1 - self.dropout)
 
+    def downstream(self, a: torch.Tensor) -> torch.Tensor:
+        """f_N o ... o f_2 (Theorem 3): the equilibrium of the later layers given the first's."""
+        for layer in self.forward_layers:
+            a = (layer(a) / self.threshold).clamp(0, 1)
+        return a
+
     def fixed_point_map(self, a: torch.Tensor, drive: torch.Tensor, mask: torch.Tensor, gain: torch.Tensor) -> torch.Tensor:
-        """f(a) = clamp((W_eff a + F x + b) / V_th, 0, 1) (Theorem 2)."""
-        return ((gain * self.feedback(mask * a) + drive) / self.threshold).clamp(0, 1)
+        """f(a) = clamp((W_eff g(a) + F x + b) / V_th, 0, 1) for the first layer (Theorems 2-3)."""
+        return ((gain * self.feedback(mask * self.downstream(a)) + drive) / self.threshold).clamp(0, 1)
 
     @torch.no_grad()
     def simulate(self, drive: torch.Tensor, mask: torch.Tensor, gain: torch.Tensor, steps: int,
                  trace: bool = False):
-        """Run the spiking network; returns the (weighted) average rate a[T], the spike count and,
-        with trace=True, a[t] for every t."""
-        u = torch.zeros_like(drive)
-        s = torch.zeros_like(drive)
-        rate_sum = torch.zeros_like(drive)
+        """Run the spiking network (Eq. 2 / 10). Returns the (weighted) average rates a[T] of every
+        layer, the spike count and, with trace=True, the first layer's a[t] for every t."""
+        n_layers = 1 + len(self.forward_layers)
+        u = [torch.zeros_like(drive) for _ in range(n_layers)]
+        s = [torch.zeros_like(drive) for _ in range(n_layers)]
+        rate_sum = [torch.zeros_like(drive) for _ in range(n_layers)]
         weight_sum = 0.0
         spikes, history = 0.0, []
         for _ in range(steps):
-            u = self.leak * u + gain * self.feedback(mask * s) + drive   # Eq. 2, first line
-            s = (u >= self.threshold).to(u.dtype)                       # Eq. 2, spike
-            u = u - self.threshold * s                                  # reset by subtraction
-            rate_sum = self.leak * rate_sum + s                         # lambda-weighted (lam = 1: plain) average
+            for l in range(n_layers):
+                if l == 0:   # the last layer's spikes of the previous step feed back (Eq. 10, first line)
+                    current = gain * self.feedback(mask * s[-1]) + drive
+                else:        # layer l sees layer l-1's spikes of this step (Eq. 10, second line)
+                    current = self.forward_layers[l - 1](s[l - 1])
+                u[l] = self.leak * u[l] + current                       # Eq. 2, first line
+                s[l] = (u[l] >= self.threshold).to(drive.dtype)         # Eq. 2, spike
+                u[l] = u[l] - self.threshold * s[l]                     # reset by subtraction
+                rate_sum[l] = self.leak * rate_sum[l] + s[l]            # lambda-weighted (lam = 1: plain) average
+                spikes += float(s[l].sum())
             weight_sum = self.leak * weight_sum + 1.0
-            spikes += float(s.sum())
             if trace:
-                history.append(rate_sum / weight_sum)
-        return rate_sum / weight_sum, spikes, history
+                history.append(rate_sum[0] / weight_sum)
+        return [r / weight_sum for r in rate_sum], spikes, history
