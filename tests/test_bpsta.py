@@ -1,0 +1,47 @@
+"""BPSTA network plumbing: structure parsing, static-input shortcut, energy estimate, bad input."""
+import numpy as np
+import pytest
+import torch
+
+from hybrid.bpsta import BPSTAConfig, SpikingCNN, make_learner
+from snnsuite.errors import SuiteError
+
+SMALL = dict(structure="8C3-MP2-16C3-MP2-64FC-DP-10V2", time_steps=3, train_samples=64, batch_size=32, epochs=1)
+
+
+def test_static_input_projection_equals_the_per_step_computation():
+    config = BPSTAConfig.from_dict(SMALL)
+    torch.manual_seed(0)
+    model = SpikingCNN(config).eval()
+    image = torch.rand(4, 28, 28) * 3
+    static = model(image.unsqueeze(0).expand(3, 4, 28, 28))          # first layer computed once
+    repeated = model(image.unsqueeze(0).repeat(3, 1, 1, 1))          # the same input, materialised per step
+    assert torch.equal(static, repeated)
+    assert static.shape == (3, 4, 10)
+
+
+def test_a_training_epoch_moves_the_weights_and_reports_energy(mnist):
+    learner = make_learner(BPSTAConfig.from_dict(SMALL))
+    before = {k: v.copy() for k, v in learner.state().items() if k.startswith("model/")}
+    learner.train_epoch(mnist.train.head(64), np.random.default_rng(0), lambda it, **_: it)
+    after = learner.state()
+    assert any(not np.array_equal(before[k], after[k]) for k in before)
+    learner.evaluate(mnist.test.head(50), lambda it, **_: it)
+    extras = learner.summary_extras()
+    assert 0 < extras["energy_snn_pj"] and len(extras["layer_input_rates"]) == 3  # weight layers after the first
+
+
+@pytest.mark.parametrize("values, needle", [
+    (dict(structure="8C3-FOO"), "structure '8C3-FOO'"),
+    (dict(structure="8C3-64FC"), "ending in 10V"),
+    (dict(threshold=-1.0), "threshold=-1.0"),
+])
+def test_bad_config(values, needle):
+    with pytest.raises(SuiteError, match=needle):
+        BPSTAConfig.from_dict(values)
+
+
+def test_wrong_input_shape_is_named():
+    model = SpikingCNN(BPSTAConfig.from_dict(SMALL))
+    with pytest.raises(SuiteError, match=r"input shape \(3, 4, 784\)"):
+        model(torch.zeros(3, 4, 784))
