@@ -28,6 +28,7 @@ class Method:
 REGISTRY = {
     "glsnn": Method("glsnn", "bio", "bio.glsnn", "GLSNNConfig", "glsnn.md"),
     "stbp": Method("stbp", "hybrid", "hybrid.stbp", "STBPConfig", "backeisnn.md / bpsta.md baseline"),
+    "backeisnn": Method("backeisnn", "hybrid", "hybrid.backeisnn", "BackEISNNConfig", "backeisnn.md"),
     "bpsta": Method("bpsta", "hybrid", "hybrid.bpsta", "BPSTAConfig", "bpsta.md"),
     "ide": Method("ide", "hybrid", "hybrid.ide", "IDEConfig", "ide-fsnn.md"),
 }

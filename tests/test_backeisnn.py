@@ -1,0 +1,51 @@
+"""BackEISNN gates: what each switch does."""
+import pytest
+import torch
+
+from hybrid.backeisnn import BackEISNN, BackEISNNConfig, GatedLIFConv, _SignGate
+from hybrid.neurons import lif_fused
+from hybrid.surrogates import Rectangular
+from snnsuite.errors import SuiteError
+
+
+def _config(**values):
+    return BackEISNNConfig.from_dict({"time_steps": 4, **values})
+
+
+def test_without_gates_the_layer_is_the_plain_lif():
+    layer = GatedLIFConv(3, _config(sfbm=False, beim=False))
+    current = torch.rand(6, 2, 3, 5, 5)
+    torch.testing.assert_close(layer(current), lif_fused(current, 0.2, 0.5, Rectangular()))
+
+
+def test_sfbm_scales_the_input_by_its_sigmoid_gate():
+    layer = GatedLIFConv(3, _config(sfbm=True, beim=False))
+    with torch.no_grad():
+        layer.sfb.weight.zero_()
+        layer.sfb.bias.fill_(0.0)          # gate = sigmoid(0) = 1/2 whatever the last spikes
+    current = torch.rand(6, 2, 3, 5, 5)
+    torch.testing.assert_close(layer(current), lif_fused(current / 2, 0.2, 0.5, Rectangular()))
+
+
+def test_beim_emits_signed_spikes_where_the_neuron_fires():
+    layer = GatedLIFConv(3, _config(sfbm=False, beim=True))
+    current = torch.rand(6, 2, 3, 5, 5) * 2
+    out = layer(current)
+    fired = lif_fused(current, 0.2, 0.5, Rectangular())
+    assert set(out.unique().tolist()) <= {-1.0, 0.0, 1.0}
+    assert torch.equal(out.abs(), fired) and (out < 0).any() and (out > 0).any()
+
+
+def test_sign_gate_gradient_is_the_rectangular_window_around_zero():
+    x = torch.tensor([-1.0, -0.4, 0.1, 0.49, 0.6], requires_grad=True)
+    _SignGate.apply(x).sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 1.0, 1.0, 0.0]
+
+
+def test_network_output_shape_and_bad_input():
+    model = BackEISNN(_config())
+    assert model(torch.rand(4, 2, 28, 28)).shape == (4, 2, 10)
+    with pytest.raises(SuiteError, match="input shape"):
+        model(torch.rand(4, 2, 784))
+    with pytest.raises(SuiteError, match="gate_kernel=4"):
+        _config(gate_kernel=4)
