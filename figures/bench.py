@@ -15,7 +15,7 @@ from snnsuite.errors import SuiteError
 from snnsuite.files import atomic_write_json
 from snnsuite.records import environment
 
-BENCHMARKS = ("bio-engine", "bio-glsnn", "hybrid-ide-memory")
+BENCHMARKS = ("bio-engine", "bio-glsnn", "hybrid-ide-memory", "hybrid-lif")
 PAPER_GPU_EPOCH_SECONDS = 80.86  # glsnn.md Table 2, one hidden layer of 500, TITAN RTX
 
 
@@ -178,12 +178,53 @@ def hybrid_ide_memory(data_dir, samples: int | None) -> dict:
     }
 
 
+def hybrid_lif(data_dir, samples: int | None) -> dict:
+    """Forward+backward time and peak memory of one spiking MLP in this suite, snnTorch and
+    SpikingJelly (torch backend), each cell in its own process of the benchmark's environment."""
+    import json
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    python = root / ".bench-venv" / "bin" / "python"
+    if not python.exists():
+        raise SuiteError(f"benchmark environment '{python.parent.parent}': missing; create it with figures/bench_env.sh")
+    env = {**os.environ, "PYTHONPATH": str(root), "MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "0"}
+    cells = {}
+    for steps in (8, 32, 100):
+        for framework in ("snn-suite", "snntorch", "spikingjelly"):
+            out = subprocess.run([str(python), str(root / "figures" / "lif_probe.py"), framework, str(steps)],
+                                 capture_output=True, text=True, env=env)
+            if out.returncode != 0:
+                raise SuiteError(f"hybrid-lif probe {framework} T={steps}: failed ({out.stderr.strip().splitlines()[-1]})")
+            cells[f"{framework}_T{steps}"] = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"{framework} T={steps}: {cells[f'{framework}_T{steps}']}")
+    speedups = {}
+    for steps in (8, 32, 100):
+        fastest_peer = min(cells[f"{p}_T{steps}"]["seconds"] for p in ("snntorch", "spikingjelly"))
+        speedups[f"T{steps}"] = fastest_peer / cells[f"snn-suite_T{steps}"]["seconds"]
+    versions = subprocess.run([str(python), "-c", "import importlib.metadata as m, json; print(json.dumps("
+                               "{p: m.version(p) for p in ('torch', 'snntorch', 'spikingjelly')}))"],
+                              capture_output=True, text=True).stdout.strip()
+    return {
+        "network": "spiking MLP 784-512-512-10, LIF (keep 0.2, threshold 0.5, hard reset) after every layer, "
+                   "direct input, batch 128, MSE on the mean output rate; one forward+backward",
+        "cells": cells,
+        "speedup_vs_fastest_peer": speedups,
+        "min_speedup_vs_fastest_peer": min(speedups.values()),
+        "peer_versions": json.loads(versions) if versions else None,
+        "note": "each framework as its users write it: snnTorch steps its Leaky neurons in a Python loop, "
+                "SpikingJelly runs multi-step layers with the torch backend, this suite uses its fused LIF "
+                "and projects the static input once",
+    }
+
+
 def run_benchmark(name: str, out_dir: Path, data_dir, samples: int | None) -> Path:
     if name not in BENCHMARKS:
         raise SuiteError(f"benchmark '{name}': unknown; choose one of {', '.join(BENCHMARKS)}")
     if samples is not None and samples < 1:
         raise SuiteError(f"--samples {samples}: must be >= 1")
-    measure = {"bio-engine": bio_engine, "bio-glsnn": bio_glsnn, "hybrid-ide-memory": hybrid_ide_memory}[name]
+    measure = {"bio-engine": bio_engine, "bio-glsnn": bio_glsnn, "hybrid-ide-memory": hybrid_ide_memory,
+               "hybrid-lif": hybrid_lif}[name]
     result = {"benchmark": name, **measure(data_dir, samples),
               "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},
               "environment": environment("cpu", 0)}
