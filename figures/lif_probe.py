@@ -49,7 +49,7 @@ else:
     for a, b in zip(SIZES[:-1], SIZES[1:]):
         blocks += [layer.Linear(a, b, step_mode="m"),
                    neuron.LIFNode(tau=1 / (1 - LAM), decay_input=False, v_threshold=V_TH, v_reset=0.0,
-                                  detach_reset=True, step_mode="m", backend="torch")]
+                                  detach_reset=True, step_mode="m")]  # torch multi-step (2.0 has no backend switch)
     model = nn.Sequential(*blocks)
 
     def run():

@@ -28,7 +28,7 @@ class RunConfig:
     validation_samples: int | None = param(None, "use only the first N validation samples (None: all 5,000)", "positive")
     test_samples: int | None = param(None, "use only the first N test samples (None: all 10,000)", "positive")
     seed: int = param(0, "seeds initialisation, shuffling and encoding")
-    time_budget_minutes: float | None = param(None, "stop after the epoch that exceeds this training time", "positive")
+    time_budget_minutes: float | None = param(None, "training time limit: no epoch starts that would, at the last epoch's pace, exceed it", "positive")
 
     def validate(self) -> "RunConfig":
         if self.dataset not in DATASETS:

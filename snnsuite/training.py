@@ -71,13 +71,15 @@ def train(method: str, side: str, config: RunConfig, dataset: Dataset, learner: 
         log(f"resuming {record.dir} after epoch {start_epoch}")
     epochs_done = start_epoch
 
+    last_epoch_seconds = train_seconds / start_epoch if start_epoch else 0.0
     for epoch in range(start_epoch, config.epochs):
-        if config.time_budget_minutes and train_seconds >= 60 * config.time_budget_minutes:
-            log(f"time budget of {config.time_budget_minutes} min reached after {epoch} epochs")
+        if config.time_budget_minutes and train_seconds + last_epoch_seconds > 60 * config.time_budget_minutes:
+            log(f"time budget of {config.time_budget_minutes} min: another epoch would exceed it; stopping after {epoch}")
             break
         began = time.perf_counter()
         stats = learner.train_epoch(train_split, epoch_rng(config.seed, epoch), progress)
-        train_seconds += time.perf_counter() - began
+        last_epoch_seconds = time.perf_counter() - began
+        train_seconds += last_epoch_seconds
         state = learner.state()
         check_finite(state, f"epoch {epoch + 1}")
         val = learner.evaluate(val_split, progress)

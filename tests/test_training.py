@@ -108,3 +108,9 @@ def test_divergence_stops_and_keeps_the_last_good_checkpoint(mnist, tmp_path):
     kept = load_arrays(tmp_path / "r" / "checkpoint.npz")
     assert all(np.isfinite(v).all() for k, v in kept.items() if k.startswith("last/model/"))
     assert len((tmp_path / "r" / "metrics.jsonl").read_text().splitlines()) == 1
+
+
+def test_time_budget_stops_before_an_epoch_that_would_exceed_it(mnist, tmp_path):
+    config, make_learner = _stbp(epochs=50, time_budget_minutes=1e-9)
+    summary = train("stbp", "hybrid", config, mnist, make_learner(config), tmp_path / "r", log=lambda _: None)
+    assert summary["epochs"] == 1   # the first epoch has no pace to judge by; the second would exceed
