@@ -21,7 +21,7 @@ if framework == "snn-suite":
     from hybrid.stbp import SpikingMLP
     from hybrid.surrogates import Rectangular
 
-    model = SpikingMLP(SIZES, LAM, V_TH, Rectangular(), fused=True)
+    model = SpikingMLP(SIZES, LAM, V_TH, Rectangular(), fused=True, detach_reset=True)  # as the peers below
 
     def run():
         return model(images.unsqueeze(0).expand(steps, BATCH, 784)).mean(0)

@@ -52,15 +52,17 @@ def lif_eager(x: torch.Tensor, lam: float = 0.5, v_th: float = 0.5, surrogate: S
 
 
 class _FusedLIF(torch.autograd.Function):
+    """Whole-sequence LIF. The per-step loops hold one or two fused tensor operations each; every
+    quantity that does not depend on the recursion (spikes, surrogate slopes, leak masks) is
+    computed for all steps at once."""
+
     @staticmethod
     def forward(ctx, x, lam, v_th, surrogate, detach_reset, alpha):
         u_all = torch.empty_like(x)
-        u = torch.zeros_like(x[0])
-        o = torch.zeros_like(x[0])
-        for t in range(x.shape[0]):
-            u = lam * u * (1 - o) + x[t]
-            o = (u >= v_th).to(x.dtype)
-            u_all[t] = u
+        u_all[0] = x[0]
+        for t in range(1, x.shape[0]):
+            previous = u_all[t - 1]
+            torch.add(x[t], torch.where(previous >= v_th, 0.0, previous), alpha=lam, out=u_all[t])
         ctx.save_for_backward(u_all)
         ctx.lam, ctx.v_th, ctx.surrogate, ctx.detach_reset, ctx.alpha = lam, v_th, surrogate, detach_reset, alpha
         return (u_all >= v_th).to(x.dtype)
@@ -68,21 +70,31 @@ class _FusedLIF(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_spikes):
         (u_all,) = ctx.saved_tensors
-        lam, v_th, surrogate, detach_reset, alpha = ctx.lam, ctx.v_th, ctx.surrogate, ctx.detach_reset, ctx.alpha
+        lam, v_th, detach_reset, alpha = ctx.lam, ctx.v_th, ctx.detach_reset, ctx.alpha
+        dspike = ctx.surrogate.derivative(u_all, v_th)
+        keep = (u_all < v_th).to(u_all.dtype).mul_(lam)      # du[t+1]/du[t] through the leak: lam (1 - o[t])
         grad_x = torch.empty_like(u_all)
-        grad_u_next = torch.zeros_like(u_all[0])      # dL/du[t+1]
-        grad_spike_input_next = torch.zeros_like(u_all[0])  # dL/do[t+1] * g'(u[t+1]), for BPTA
-        for t in range(u_all.shape[0] - 1, -1, -1):
-            u = u_all[t]
-            o = (u >= v_th).to(u.dtype)
-            dspike = surrogate.derivative(u, v_th)
-            # u[t+1] = lam u[t] (1 - o[t]) + x[t+1]: both u[t] and o[t] reach u[t+1].
-            grad_o = grad_spikes[t] if detach_reset else grad_spikes[t] - grad_u_next * lam * u
-            grad_o = grad_o + lam * alpha * grad_spike_input_next     # BPTA residual (Eq. 10)
-            grad_spike_input_next = grad_o * dspike
-            grad_u = grad_spike_input_next + grad_u_next * lam * (1 - o)
-            grad_x[t] = grad_u
-            grad_u_next = grad_u
+        last = u_all.shape[0] - 1
+        if detach_reset and not alpha:
+            # grad_u[t] = g'(u[t]) dL/do[t] + lam (1 - o[t]) grad_u[t+1]: one fused op per step.
+            direct = grad_spikes * dspike
+            grad_x[last] = direct[last]
+            for t in range(last - 1, -1, -1):
+                torch.addcmul(direct[t], grad_x[t + 1], keep[t], out=grad_x[t])
+            return grad_x, None, None, None, None, None
+        spike_input_next = None                          # g'(u[t+1]) dL/do[t+1], for BPTA
+        for t in range(last, -1, -1):
+            grad_o = grad_spikes[t]
+            if t < last:
+                if not detach_reset:   # u[t+1] = lam u[t] (1 - o[t]) + x[t+1] also depends on o[t]
+                    grad_o = torch.addcmul(grad_o, grad_x[t + 1], u_all[t], value=-lam)
+                if alpha:              # BPTA residual (Eq. 10)
+                    grad_o = grad_o.add(spike_input_next, alpha=lam * alpha)
+            spike_input_next = grad_o * dspike[t]
+            if t < last:
+                torch.addcmul(spike_input_next, grad_x[t + 1], keep[t], out=grad_x[t])
+            else:
+                grad_x[t] = spike_input_next
         return grad_x, None, None, None, None, None
 
 

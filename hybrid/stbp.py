@@ -25,6 +25,7 @@ class STBPConfig(RunConfig):
     surrogate_width: float = param(1.0, "width a of the rectangular surrogate (backeisnn.md Eq. 4)", "positive")
     learning_rate: float = param(1e-3, "Adam, as in the BackEISNN and BPSTA protocols", "positive")
     epochs: int = param(20, "passes over the training split", "positive")
+    detach_reset: bool = param(False, "False: the gradient flows through the hard reset (BackEISNN public code)")
     fused: bool = param(True, "fused multi-step neuron (False: eager per-step autograd, same equations)")
 
     def validate(self) -> "STBPConfig":
@@ -40,8 +41,10 @@ class STBPConfig(RunConfig):
 class SpikingMLP(nn.Module):
     """Fully connected LIF layers; the output layer spikes too and its mean rate is the readout."""
 
-    def __init__(self, sizes: tuple[int, ...], decay: float, threshold: float, surrogate, fused: bool = True):
+    def __init__(self, sizes: tuple[int, ...], decay: float, threshold: float, surrogate, fused: bool = True,
+                 detach_reset: bool = False):
         super().__init__()
+        self.detach_reset = detach_reset
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         self.lif = lif_fused if fused else lif_eager
         self.decay, self.threshold, self.surrogate = decay, threshold, surrogate
@@ -62,7 +65,7 @@ class SpikingMLP(nn.Module):
                 current = layer(h[0]).expand(steps, batch, -1)
             else:
                 current = layer(h)  # one matmul over all steps
-            h = self.lif(current, self.decay, self.threshold, self.surrogate)
+            h = self.lif(current, self.decay, self.threshold, self.surrogate, self.detach_reset)
             count += float(h.detach().sum())
         self.spike_count = torch.tensor(count)
         return h
@@ -71,7 +74,7 @@ class SpikingMLP(nn.Module):
 def make_learner(config: STBPConfig) -> TorchLearner:
     torch.manual_seed(config.seed)
     model = SpikingMLP((784, *config.hidden, 10), config.decay, config.threshold,
-                       Rectangular(config.surrogate_width), config.fused)
+                       Rectangular(config.surrogate_width), config.fused, config.detach_reset)
     return TorchLearner(model, torch.optim.Adam(model.parameters(), lr=config.learning_rate), config)
 
 
