@@ -71,16 +71,18 @@ class _FusedLIF(torch.autograd.Function):
     def backward(ctx, grad_spikes):
         (u_all,) = ctx.saved_tensors
         lam, v_th, detach_reset, alpha = ctx.lam, ctx.v_th, ctx.detach_reset, ctx.alpha
-        dspike = ctx.surrogate.derivative(u_all, v_th)
-        keep = (u_all < v_th).to(u_all.dtype).mul_(lam)      # du[t+1]/du[t] through the leak: lam (1 - o[t])
-        grad_x = torch.empty_like(u_all)
+        # The surrogate slopes' buffer becomes the input gradient, step by step from the end: the
+        # backward holds one sequence-sized tensor besides the saved potentials.
+        grad_x = ctx.surrogate.derivative(u_all, v_th)
+
+        def leak(t):   # du[t+1]/du[t] grad_u[t+1] through the leak, without the factor lam: (1 - o[t]) grad_u[t+1]
+            return torch.where(u_all[t] < v_th, grad_x[t + 1], 0.0)
         last = u_all.shape[0] - 1
         if detach_reset and not alpha:
-            # grad_u[t] = g'(u[t]) dL/do[t] + lam (1 - o[t]) grad_u[t+1]: one fused op per step.
-            direct = grad_spikes * dspike
-            grad_x[last] = direct[last]
+            # grad_u[t] = g'(u[t]) dL/do[t] + lam (1 - o[t]) grad_u[t+1]: two ops per step.
+            grad_x.mul_(grad_spikes)
             for t in range(last - 1, -1, -1):
-                torch.addcmul(direct[t], grad_x[t + 1], keep[t], out=grad_x[t])
+                grad_x[t].add_(leak(t), alpha=lam)
             return grad_x, None, None, None, None, None
         spike_input_next = None                          # g'(u[t+1]) dL/do[t+1], for BPTA
         for t in range(last, -1, -1):
@@ -90,9 +92,9 @@ class _FusedLIF(torch.autograd.Function):
                     grad_o = torch.addcmul(grad_o, grad_x[t + 1], u_all[t], value=-lam)
                 if alpha:              # BPTA residual (Eq. 10)
                     grad_o = grad_o.add(spike_input_next, alpha=lam * alpha)
-            spike_input_next = grad_o * dspike[t]
+            spike_input_next = grad_o * grad_x[t]       # grad_x[t] still holds g'(u[t]) here
             if t < last:
-                torch.addcmul(spike_input_next, grad_x[t + 1], keep[t], out=grad_x[t])
+                torch.add(spike_input_next, leak(t), alpha=lam, out=grad_x[t])
             else:
                 grad_x[t] = spike_input_next
         return grad_x, None, None, None, None, None

@@ -33,7 +33,7 @@ def initial_state(config: GLSNNConfig) -> dict[str, np.ndarray]:
 class GLSNNLearner:
     def __init__(self, config: GLSNNConfig):
         self.config = config
-        self.device = f"brian2-{config.device}"
+        self.device = f"brian2-{config.device}" + (f"-{config.threads or 1}thread" if config.device == "cpp" else "")
         self.encoder = make_encoder(config.encoding, network.PARAMS.steps)
         self.params = initial_state(config)
         self._engine = None
