@@ -141,9 +141,9 @@ def cmd_compare(args) -> int:
     from .compare import table, update_readme
 
     text = table(args.runs_dir)
-    print(text)
     if args.update_readme:
         update_readme(args.update_readme, text)
+    print(text)
     return 0
 
 

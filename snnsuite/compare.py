@@ -23,17 +23,28 @@ def _fmt(value, digits=2):
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
+def _network(summary: dict) -> str:
+    """The run's network as the papers write it, from what its config holds."""
+    config = summary["config"]
+    if "layer_sizes" in summary:
+        return "-".join(map(str, summary["layer_sizes"]))
+    for key in ("network", "structure"):
+        if key in config:
+            return str(config[key]) + (f" {config['neuron']}" if "neuron" in config else "")
+    return "784-" + "-".join(map(str, config.get("hidden", ()))) + "-10"
+
+
 def table(runs_dir: str | Path) -> str:
     papers = paper_results()
     rows = [
-        "| method | side | dataset | run | test acc. (%) | paper (%) | epochs | train samples | train time (s) | samples/s | spikes/sample | device |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| method | side | dataset | network | run | test acc. (%) | best paper (%) | epochs | train samples | train time (s) | samples/s | spikes/sample | device |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     summaries = find_summaries(runs_dir)
     for s in summaries:
         paper = max((p["accuracy"] for p in papers if p["method"] == s["method"] and p["dataset"] == s["dataset"]), default=None)
         test = _fmt(s["test_accuracy"]) + ("" if s["test_samples"] >= 10_000 else f" (on {s['test_samples']})")
-        rows.append(f"| {s['method']} | {s['side']} | {s['dataset']} | {s['run'].split('/')[-1]} | {test} | {_fmt(paper)} | "
+        rows.append(f"| {s['method']} | {s['side']} | {s['dataset']} | {_network(s)} | {s['run'].split('/')[-1]} | {test} | {_fmt(paper)} | "
                     f"{s['epochs']} | {s['train_samples']} | {_fmt(s['train_seconds'], 1)} | {_fmt(s['samples_per_second'], 1)} | "
                     f"{_fmt(s['spikes_per_sample'], 1)} | {s['device']} |")
     out = "\n".join(rows)
