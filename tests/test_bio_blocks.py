@@ -1,7 +1,7 @@
 """Bio building blocks against closed-form results (runtime device, numpy target: no compile)."""
 import numpy as np
 import pytest
-from brian2 import (Hz, Network, NeuronGroup, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray,
+from brian2 import (Hz, Network, NeuronGroup, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, TimedArray,
                     defaultclock, mV, ms, nS, second)
 
 from bio.devices import activate
