@@ -17,6 +17,8 @@ from snnsuite.records import environment
 
 BENCHMARKS = ("bio-engine", "bio-glsnn", "hybrid-ide-memory", "hybrid-lif")
 PAPER_GPU_EPOCH_SECONDS = 80.86  # glsnn.md Table 2, one hidden layer of 500, TITAN RTX
+PAPER_TABLE2_SECONDS = {1: 80.86, 2: 124.99, 3: 133.33, 4: 178.25, 5: 200.08, 6: 256.98}  # glsnn.md Table 2
+DEPTH_SLICE = 5_000  # samples timed per depth for the Table 2 analogue, scaled to 60,000
 
 
 def _reference_inputs(data_dir, n: int) -> np.ndarray:
@@ -98,8 +100,18 @@ def bio_glsnn(data_dir, samples: int | None) -> dict:
         measured[device] = {"samples": stats["train_samples"], "seconds": seconds, "build_seconds": build,
                             "train_accuracy": stats["train_accuracy"],
                             "seconds_per_60000": seconds * 60_000 / stats["train_samples"]}
+    depth = {}
+    for n in PAPER_TABLE2_SECONDS:   # Table 2 analogue: Brian2 seconds per epoch for 500 x n hidden
+        learner = make_learner(GLSNNConfig(hidden=(500,) * n).validate())
+        learner.engine
+        began = time.perf_counter()
+        stats = learner.train_epoch(train.head(DEPTH_SLICE), epoch_rng(0, 0), lambda it, **_: it)
+        depth[f"500x{n}"] = (time.perf_counter() - began) * 60_000 / stats["train_samples"]
     return {
         "network": "GLSNN 784-500-10, T = 0.1 s, dt = 0.01 s, batch 10, Bernoulli input",
+        "table2_epoch_seconds": depth,
+        "table2_paper_gpu_seconds": {f"500x{n}": s for n, s in PAPER_TABLE2_SECONDS.items()},
+        "table2_note": f"each depth timed on {DEPTH_SLICE} samples and scaled to 60,000 (compile excluded)",
         "epoch_seconds": measured["cpp"]["seconds_per_60000"],
         "torch_epoch_seconds": measured["torch"]["seconds_per_60000"],
         "paper_gpu_epoch_seconds": PAPER_GPU_EPOCH_SECONDS,

@@ -105,6 +105,25 @@ def figure_bench(runs_dir: Path, out: Path) -> list[Path]:
     return _save(fig, out, "bench_bio_engine")
 
 
+def figure_glsnn_time(runs_dir: Path, out: Path) -> list[Path]:
+    """glsnn.md Table 2 analogue: seconds per epoch against depth, this CPU vs the paper's GPU."""
+    path = runs_dir / "bench" / "bio-glsnn.json"
+    bench = json.loads(path.read_text()) if path.exists() else {}
+    if "table2_epoch_seconds" not in bench:
+        return []
+    names = list(bench["table2_epoch_seconds"])
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    ax.bar(x - 0.2, [bench["table2_epoch_seconds"][n] for n in names], 0.4, label="Brian2 C++ standalone, 1 CPU thread")
+    ax.bar(x + 0.2, [bench["table2_paper_gpu_seconds"][n] for n in names], 0.4, label="paper (TITAN RTX GPU)")
+    ax.set_xticks(x, names)
+    ax.set_xlabel("hidden layers")
+    ax.set_ylabel("seconds per 60,000-sample epoch")
+    ax.set_title("GLSNN training time per epoch (Table 2)")
+    ax.legend(fontsize=8)
+    return _save(fig, out, "glsnn_epoch_time")
+
+
 def figure_ide_convergence(out: Path) -> list[Path]:
     """ide-fsnn.md Fig. 1 analogue: ||f(a[t]) - a[t]|| against t for IF and LIF.
 
@@ -173,4 +192,5 @@ def figure_firing_rates(runs_dir: Path, out: Path) -> list[Path]:
 def make_all(runs_dir: str | Path, out: str | Path) -> list[Path]:
     runs_dir, out = Path(runs_dir), Path(out)
     return [*figure_stp(out), *figure_learning_curves(runs_dir, out), *figure_bench(runs_dir, out),
-            *figure_ide_convergence(out), *figure_ide_memory(runs_dir, out), *figure_firing_rates(runs_dir, out)]
+            *figure_ide_convergence(out), *figure_ide_memory(runs_dir, out), *figure_firing_rates(runs_dir, out),
+            *figure_glsnn_time(runs_dir, out)]
