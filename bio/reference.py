@@ -14,7 +14,7 @@ from brian2 import Hz, Network, SpikeMonitor, TimedArray, defaultclock, ms, nS
 from .devices import source_digest
 from .neurons import STP_EFFICACY_FROM_PRE, conductance_lif, input_relays
 from .parameters import STD, ConductanceLIFParams, STDPParams, STPParams, check_time_constants, quantity
-from .synapses import stdp_synapses
+from .synapses import all_to_all, stdp_synapses
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,7 @@ class ReferenceConfig:
 
 def initial_weights(config: ReferenceConfig) -> np.ndarray:
     """A deterministic spread of weights in [0.3, 0.7], in the synapses' (pre-major) order."""
-    i = np.repeat(np.arange(config.n_input), config.n_hidden)
-    return 0.3 + 0.4 * (i % 7) / 6
+    return 0.3 + 0.4 * (all_to_all(config.n_input, config.n_hidden)["i"] % 7) / 6
 
 
 def build_reference(config: ReferenceConfig, chunk_samples: int) -> dict:
@@ -64,7 +63,7 @@ def build_reference(config: ReferenceConfig, chunk_samples: int) -> dict:
     syn = stdp_synapses(relays, hidden, config.stdp, target=None, name="input_hidden",
                         on_pre_effect=f"g_E_post += w * g_max * {STP_EFFICACY_FROM_PRE}\n")
     syn.namespace.update(U=config.stp.U, g_max=config.g_max)
-    syn.connect(i=np.repeat(np.arange(config.n_input), config.n_hidden), j=np.tile(np.arange(config.n_hidden), config.n_input))
+    syn.connect(**all_to_all(config.n_input, config.n_hidden))
     syn.w = initial_weights(config)
     # Each sample starts from rest with fresh STP resources and empty STDP traces. Every object is
     # named: generated code then depends only on the structure, so a cached build is reused.

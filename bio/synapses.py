@@ -38,6 +38,17 @@ def stp_synapses(pre, post, params: STPParams, target: str = "g_E", w_unit: str 
                     on_pre=STP_PER_SYNAPSE_ON_PRE.format(target=target), namespace=namespace, name=name)
 
 
+def all_to_all(n_pre: int, n_post: int) -> dict:
+    """`Synapses.connect` arguments for all-to-all, pre-major: W[j, i] of an (n_pre, n_post)
+    matrix is synapse j * n_post + i, so weights travel to and from numpy by ravel/reshape.
+
+    Pre-major is also the fast order for the per-step paths (event-driven propagation walks one
+    presynaptic neuron's synapses; summed variables then add into different targets in turn),
+    profiled in Brian2 C++ standalone.
+    """
+    return dict(i=np.repeat(np.arange(n_pre), n_post), j=np.tile(np.arange(n_post), n_pre))
+
+
 def stp_steady_state_efficacy(rate_hz: float, params: STPParams) -> float:
     """Closed-form u+ x- per spike for a regular train (Eq. 7-8 iterated to their fixed point)."""
     interval = 1.0 / rate_hz
@@ -58,14 +69,14 @@ dapost/dt = -apost / tau_minus : 1 (event-driven)
 
 
 def stdp_synapses(pre, post, params: STDPParams, target: str | None = "g_E", scale=None,
-                  name: str = "stdp", extra_model: str = "", on_pre_effect: str | None = None) -> Synapses:
+                  name: str = "stdp", on_pre_effect: str | None = None) -> Synapses:
     params.validate(defaultclock.dt)
     effect = on_pre_effect if on_pre_effect is not None else (f"{target}_post += w * scale\n" if target else "")
     on_pre = effect + "apre += A_plus\nw = clip(w + apost, 0, w_max)"
     on_post = "apost += A_minus\nw = clip(w + apre, 0, w_max)"
     namespace = {"tau_plus": params.tau_plus, "tau_minus": params.tau_minus, "A_plus": params.A_plus,
                  "A_minus": params.A_minus, "w_max": params.w_max, "scale": scale if scale is not None else 1}
-    return Synapses(pre, post, PAIR_STDP + extra_model, on_pre=on_pre, on_post=on_post,
+    return Synapses(pre, post, PAIR_STDP, on_pre=on_pre, on_post=on_post,
                     namespace=namespace, name=name)
 
 
@@ -99,5 +110,5 @@ def sign_preserving_rate(w: np.ndarray, dw: np.ndarray, eta0: float, eta1: float
 
 
 def sign_preserving_update(w: np.ndarray, dw: np.ndarray, eta0: float, eta1: float = 0.5) -> np.ndarray:
-    """w + eta dw with eta from Eq. 6; zero weights stay where dw sends them only by sign of the neuron type."""
+    """w + eta dw with eta from Eq. 6 (see sign_preserving_rate)."""
     return w + sign_preserving_rate(w, dw, eta0, eta1) * dw

@@ -77,7 +77,8 @@ class SpikingCNN(nn.Module):
         self.alpha = config.alpha if config.bpta else 0.0
         layers, shape = [], in_shape
         self.macs = []   # per weight layer: multiply-accumulates of the equivalent ANN, per sample and step
-        for t in parse_structure(config.structure):
+        tokens = parse_structure(config.structure)
+        for t in tokens:
             conv_out, kernel, mp, ap, fc, votes = t.groups()
             if conv_out:
                 c, k = int(conv_out), int(kernel)
@@ -97,7 +98,7 @@ class SpikingCNN(nn.Module):
                 self.macs.append(flat * width)
                 shape = (width,)
         self.layers = nn.ModuleList(layers)
-        self.votes = int(parse_structure(config.structure)[-1].group(6))
+        self.votes = int(tokens[-1].group(6))
         self.spike_count = torch.zeros(())
         self.input_rates: list[float] = []
 

@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub = data.add_subparsers(dest="data_command", required=True)
     for name, text in (("check", "verify magic numbers, sizes, labels and checksums"), ("fetch", "download from the canonical locations, verify, store atomically")):
         p = data_sub.add_parser(name, help=text)
-        p.add_argument("--dataset", choices=None, default=None, help=f"one of {', '.join(DATASETS)} (default: all)")
+        p.add_argument("--dataset", help=f"one of {', '.join(DATASETS)} (default: all)")
         _add_data_dir(p)
 
     train = sub.add_parser("train", help="train one method; resumes an interrupted run with the same config")
@@ -164,7 +164,7 @@ def cmd_bench(args) -> int:
 
 def cmd_demo(args) -> int:
     from . import methods
-    from .compare import table
+    from .compare import runs_table
 
     for method_id, overrides in (("glsnn", dict(hidden=(500,), epochs=1, chunk_samples=1000)),
                                  ("stbp", dict(hidden=(500,), epochs=1, time_steps=8))):
@@ -173,7 +173,7 @@ def cmd_demo(args) -> int:
         config = config_class.from_dict(dict(dataset="mnist", train_samples=args.train_samples, validation_samples=1000,
                                              test_samples=args.test_samples, **overrides))
         run_training(method, config, make_learner, args.data_dir, run_directory(args.runs_dir, method, config, "demo"))
-    print(table(args.runs_dir).split("\n\nPaper numbers")[0])
+    print(runs_table(args.runs_dir))
     return 0
 
 

@@ -34,7 +34,8 @@ def _network(summary: dict) -> str:
     return "784-" + "-".join(map(str, config.get("hidden", ()))) + "-10"
 
 
-def table(runs_dir: str | Path) -> str:
+def runs_table(runs_dir: str | Path) -> str:
+    """One row per recorded run, beside the best paper number for its method and dataset."""
     papers = paper_results()
     rows = [
         "| method | side | dataset | network | run | test acc. (%) | best paper (%) | epochs | train samples | train time (s) | samples/s | spikes/sample | device |",
@@ -47,10 +48,13 @@ def table(runs_dir: str | Path) -> str:
         rows.append(f"| {s['method']} | {s['side']} | {s['dataset']} | {_network(s)} | {s['run'].split('/')[-1]} | {test} | {_fmt(paper)} | "
                     f"{s['epochs']} | {s['train_samples']} | {_fmt(s['train_seconds'], 1)} | {_fmt(s['samples_per_second'], 1)} | "
                     f"{_fmt(s['spikes_per_sample'], 1)} | {s['device']} |")
-    out = "\n".join(rows)
-    out += "\n\nPaper numbers (kept as data in `snnsuite/papers.json`):\n\n| method | dataset | network | paper (%) | source |\n| --- | --- | --- | --- | --- |\n"
-    out += "\n".join(f"| {p['method']} | {p['dataset']} | {p['network']} | {p['accuracy']:.2f} | {p['source']} |" for p in papers)
-    return out + "\n\nBenchmarks (`snn bench NAME`, saved in `figures/runs/bench/`):\n\n" + bench_table(runs_dir)
+    return "\n".join(rows)
+
+
+def papers_table() -> str:
+    rows = ["| method | dataset | network | paper (%) | source |", "| --- | --- | --- | --- | --- |"]
+    rows += [f"| {p['method']} | {p['dataset']} | {p['network']} | {p['accuracy']:.2f} | {p['source']} |" for p in paper_results()]
+    return "\n".join(rows)
 
 
 BENCH_FIELDS = {
@@ -69,6 +73,13 @@ def bench_table(runs_dir: str | Path) -> str:
         fields = BENCH_FIELDS.get(path.stem, ())
         rows.append(f"| {path.stem} | " + ", ".join(f"{f} = {_fmt(bench[f], 3)}" for f in fields if f in bench) + " |")
     return "\n".join(rows)
+
+
+def table(runs_dir: str | Path) -> str:
+    """Runs, paper numbers and benchmarks: what `snn compare` prints and the README shows."""
+    return (runs_table(runs_dir)
+            + "\n\nPaper numbers (kept as data in `snnsuite/papers.json`):\n\n" + papers_table()
+            + "\n\nBenchmarks (`snn bench NAME`, saved in `figures/runs/bench/`):\n\n" + bench_table(runs_dir))
 
 
 def update_readme(readme: str | Path, text: str) -> None:

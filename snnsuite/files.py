@@ -34,11 +34,15 @@ def atomic_write_json(path: str | os.PathLike, obj) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n").encode())
 
 
+def jsonl_line(obj) -> bytes:
+    return (json.dumps(obj, sort_keys=True, default=_json_default) + "\n").encode()
+
+
 def append_jsonl(path: str | os.PathLike, obj) -> None:
     """Append one line, rewriting atomically so a kill never leaves half a line."""
     path = Path(path)
     old = path.read_bytes() if path.exists() else b""
-    atomic_write_bytes(path, old + (json.dumps(obj, sort_keys=True, default=_json_default) + "\n").encode())
+    atomic_write_bytes(path, old + jsonl_line(obj))
 
 
 def _json_default(obj):

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import SuiteError
-from .files import append_jsonl, atomic_write_bytes, atomic_write_json, load_arrays, save_arrays
+from .files import append_jsonl, atomic_write_bytes, atomic_write_json, jsonl_line, load_arrays, save_arrays
 
 SIDES = ("bio", "hybrid")
 SUMMARY_FIELDS = (
@@ -87,7 +87,7 @@ class RunRecord:
 
     def truncate_metrics(self, rows: int) -> None:
         kept = self.metrics()[:rows]
-        atomic_write_bytes(self.dir / "metrics.jsonl", "".join(json.dumps(r, sort_keys=True) + "\n" for r in kept).encode())
+        atomic_write_bytes(self.dir / "metrics.jsonl", b"".join(map(jsonl_line, kept)))
 
     def log_epoch(self, row: dict) -> None:
         append_jsonl(self.dir / "metrics.jsonl", row)

@@ -36,7 +36,6 @@ def test_implicit_gradient_equals_unrolled_autograd(mnist, solver, layers):
     model = _model(layers=layers)
     images = torch.from_numpy(mnist.train.images[:16]).double().unsqueeze(1)
     labels = torch.from_numpy(mnist.train.labels[:16])
-    ones = None
 
     drive = model.drive(images)
     gain = model.feedback_gain()

@@ -26,6 +26,7 @@ from brian2 import Network, NeuronGroup, StateMonitor, Synapses, TimedArray, def
 from ..devices import source_digest
 from ..neurons import GLSNN_LIF_STATE, GLSNN_LIF_STEP
 from ..parameters import GLSNNNeuronParams
+from ..synapses import all_to_all
 from .config import GLSNNConfig
 
 PARAMS = GLSNNNeuronParams()
@@ -60,16 +61,6 @@ def batch_slots(name: str, source: str, batch: int) -> tuple[str, str]:
 def local_rule(batch: int) -> str:
     """Eq. 7 summed over the batch and Eq. 8, run by the postsynaptic 'batch_end' event."""
     return "w -= eta_w / batch * (" + " + ".join(f"S_hist_{k}_pre * d_hist_{k}_post" for k in range(batch)) + ")"
-
-
-def connection_order(n_pre: int, n_post: int) -> dict:
-    """All-to-all, pre-major: W[j, i] of an (n_pre, n_post) matrix is synapse j * n_post + i.
-
-    Pre-major is the fast order for both per-step paths (event-driven propagation walks one
-    presynaptic neuron's synapses; summed variables then add into different targets in turn);
-    the once-per-batch rule is the only strided walk (profiled in Brian2 C++ standalone).
-    """
-    return dict(i=np.repeat(np.arange(n_pre), n_post), j=np.tile(np.arange(n_post), n_pre))
 
 
 def _namespace(config: GLSNNConfig) -> dict:
@@ -135,7 +126,7 @@ def build(config: GLSNNConfig, chunk_samples: int) -> dict:
             if is_output:
                 syn.summed_updaters["back_pre"].when, syn.summed_updaters["back_pre"].order = "end", 1
         syn.post.when, syn.post.order = "end", 5
-        syn.connect(**connection_order(sizes[l - 1], sizes[l]))
+        syn.connect(**all_to_all(sizes[l - 1], sizes[l]))
         groups.append(layer)
         forward.append(syn)
 
@@ -143,7 +134,7 @@ def build(config: GLSNNConfig, chunk_samples: int) -> dict:
     for l in range(1, n_layers - 1):
         fb = Synapses(output, groups[l], "B : 1\nfb_post = B * err_pre : 1 (summed)", name=f"B{l}")
         fb.summed_updaters["fb_post"].when, fb.summed_updaters["fb_post"].order = "end", 1
-        fb.connect(**connection_order(sizes[-1], sizes[l]))
+        fb.connect(**all_to_all(sizes[-1], sizes[l]))
         feedback.append(fb)
 
     scores = StateMonitor(output, "S_read", record=True, when="end", order=7, name="scores")
