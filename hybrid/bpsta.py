@@ -155,7 +155,9 @@ def make_learner(config: BPSTAConfig) -> BPSTALearner:
 
 PRESETS = {
     "mnist-small-paper": dict(dataset="mnist", structure="128C3-MP2-128C3-256C3-MP2-4096FC-DP-10V10", time_steps=16, epochs=300),
-    "mnist-cpu": dict(dataset="mnist", epochs=15, warmup_epochs=1),
+    # 60-minute CPU budget (issue target 99.0%): T = 4, the shortest latency of Table 9, so that the
+    # cosine schedule completes 8 epochs on one thread.
+    "mnist-cpu60": dict(dataset="mnist", time_steps=4, epochs=8, warmup_epochs=1, time_budget_minutes=60),
     **{f"latency-T{t}": dict(dataset="mnist", time_steps=t, epochs=15, warmup_epochs=1) for t in (4, 8, 16, 32)},   # Table 9
     **{f"ablation-{name}": dict(dataset="mnist", bpsa=a, bpta=b, epochs=15, warmup_epochs=1)
        for name, a, b in (("baseline", False, False), ("bpsa", True, False), ("bpta", False, True), ("both", True, True))},
