@@ -53,11 +53,15 @@ I_syn : amp (constant)
 
 
 def conductance_lif(n: int, params: ConductanceLIFParams, name: str = "hidden",
-                    constant_conductances: bool = False, method: str = "euler", **kwargs) -> NeuronGroup:
-    """A group of conductance-based LIF neurons (balanced-tuning.md Eq. 1-2)."""
+                    constant_conductances: bool = False, method: str = "euler",
+                    extra: Equations | None = None, reset_extra: str = "", **kwargs) -> NeuronGroup:
+    """A group of conductance-based LIF neurons (balanced-tuning.md Eq. 1-2); `extra` adds model
+    variables and `reset_extra` statements run at each spike."""
     params.validate(defaultclock.dt)
     eqs = CONDUCTANCE_LIF + (CONSTANT_CONDUCTANCES if constant_conductances else CONDUCTANCE_DECAY)
-    group = NeuronGroup(n, eqs, threshold="v > V_th", reset="v = V_reset", refractory=params.refractory,
+    if extra is not None:
+        eqs += extra
+    group = NeuronGroup(n, eqs, threshold="v > V_th", reset="v = V_reset\n" + reset_extra, refractory=params.refractory,
                         method=method, namespace=params.namespace(), name=name, **kwargs)
     group.v = params.V_L
     return group

@@ -27,6 +27,7 @@ class Method:
 
 REGISTRY = {
     "glsnn": Method("glsnn", "bio", "bio.glsnn", "GLSNNConfig", "glsnn.md"),
+    "balanced": Method("balanced", "bio", "bio.balanced", "BalancedConfig", "balanced-tuning.md"),
     "stbp": Method("stbp", "hybrid", "hybrid.stbp", "STBPConfig", "backeisnn.md / bpsta.md baseline"),
     "backeisnn": Method("backeisnn", "hybrid", "hybrid.backeisnn", "BackEISNNConfig", "backeisnn.md"),
     "bpsta": Method("bpsta", "hybrid", "hybrid.bpsta", "BPSTAConfig", "bpsta.md"),

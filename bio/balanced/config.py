@@ -1,0 +1,83 @@
+"""Balanced SNN configuration (balanced-tuning.md) and the paper's experiments as presets.
+
+The paper states almost no constants. Every value below is a choice, with its reason; the
+interpretations of ambiguous equations are listed in bio/balanced/__init__.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from snnsuite.config import RunConfig, param
+from snnsuite.errors import SuiteError
+
+INPUT_SIZE, N_CLASSES = 784, 10
+STP_SETS = ("stf", "std")
+
+
+@dataclass
+class BalancedConfig(RunConfig):
+    hidden: int = param(100, "hidden neurons: 100 or 6,400 (balanced-tuning.md Table 1)", "positive")
+    inhibitory_fraction: float = param(0.3, "share of inhibitory hidden neurons; the paper's best is 30% (Sec. 5.2)", "fraction")
+    epochs: int = param(20, "the paper counts 'iterations' without defining them; here one iteration = one epoch", "positive")
+    batch_size: int = param(25, "samples per launch and per weight update (Eq. 12 summed over them)", "positive")
+    # Switches of Algorithm 1 (Fig. 7 ablation).
+    feedforward: bool = param(True, "step 2.2: spikes drive the membranes (Eq. 1-2); off: MP balance on the input alone")
+    mp_balance: bool = param(True, "step 2.3: membrane-potential balance (Eq. 3-5)")
+    stp: str | None = param("stf", "step 2.4: STP parameter set on the input synapses (Eq. 7-9): stf, std or None (constant efficacy U)")
+    supervision: bool = param(True, "step 2.5: weak supervision of the output potentials (Eq. 10-11)")
+    # Simulation (Eq. 1-2, 7-9).
+    presentation_ms: float = param(50.0, "presentation time per sample: 50 ms hold ~1,000 input spikes at max_rate_hz", "positive")
+    dt_ms: float = param(0.5, "integration step: a tenth of the fastest time constant (tau_E = 5 ms)", "positive")
+    max_rate_hz: float = param(200.0, "input rate of a white pixel; the teaching signal fires at the same rate (Sec. 4.4)", "positive")
+    stp_amplitude_pA: float = param(3000.0, "A of Eq. 9: a relay spike adds A w u x to I_syn; about a third of the hidden neurons fire, at ~17 Hz on average", "positive")
+    output_weight_nS: float = param(8.0, "conductance of a unit hidden-to-output weight (Eq. 2)", "positive")
+    # Learning (Eq. 3-6, 11, 12).
+    eta_mp: float = param(0.5, "eta_MP of Eq. 5", "non_negative")
+    eta_c: float = param(1.0, "eta^c of Eq. 11: the output moves all the way to the teaching signal", "non_negative")
+    eta_stdp: float = param(0.03, "eta_STDP of Eq. 12: 0.1 made hidden and output rates run away within 20k samples (measured)", "positive")
+    eta0: float = param(1.0, "eta_0 of Eq. 6: eta_STDP already sets the step, so eta_0 only carries Eq. 6's case split", "positive")
+    eta1: float = param(0.5, "eta_1 of Eq. 6 (the paper's value)", "fraction")
+    mp_reference: str = param("free", "Delta E of Eq. 3 from the forward pass's own equilibrium ('free'); 'linear' (sum_j w V_j - V_th literally) grows the weights without bound here")
+    mp_gain: float = param(1.0, "kappa in Delta E = V - (kappa sum_j w_ji V_j - V_th) (Eq. 3): the paper's V_j and V_i share no unit here (activity)", "positive")
+    mp_threshold: float = param(0.0, "V_th of Eq. 3 in activity units: 0, as a neuron at rest has no activity", "non_negative")
+    drive_floor: float = param(0.5, "|tau_m dV/dt| in Eq. 4-5's denominator is floored here (normalised units), so a neuron at equilibrium gets a bounded step", "positive")
+    input_weight_range: float = param(0.1, "input weights ~ U(-r, r) (Algorithm 1: random uniform); relays have no E/I type", "positive")
+    output_weight_range: float = param(0.2, "|hidden-to-output weights| ~ U(0, r), signed by the hidden neuron's type", "positive")
+    device: str = param("cpp", "Brian2 device: runtime, cpp or cuda")
+    threads: int = param(0, "OpenMP threads of C++ standalone (0: none)", "non_negative")
+
+    def validate(self) -> "BalancedConfig":
+        super().validate()
+        if self.mp_reference not in ("free", "linear"):
+            raise SuiteError(f"mp_reference '{self.mp_reference}': choose 'free' or 'linear'")
+        if self.stp is not None and self.stp not in STP_SETS:
+            raise SuiteError(f"stp '{self.stp}': unknown; choose one of {', '.join(STP_SETS)} or None")
+        n_inhibitory = round(self.inhibitory_fraction * self.hidden)
+        if self.inhibitory_fraction > 0 and n_inhibitory == 0:
+            raise SuiteError(f"hidden={self.hidden}: too small for inhibitory_fraction={self.inhibitory_fraction} (no neuron would be inhibitory)")
+        steps = self.presentation_ms / self.dt_ms
+        if abs(steps - round(steps)) > 1e-9:
+            raise SuiteError(f"presentation_ms={self.presentation_ms}: must be a multiple of dt_ms={self.dt_ms}")
+        if self.max_rate_hz * self.dt_ms / 1000 > 1:
+            raise SuiteError(f"max_rate_hz={self.max_rate_hz}: above one spike per step of {self.dt_ms} ms")
+        from bio.devices import check_device
+
+        check_device(self.device)
+        return self
+
+    @property
+    def steps(self) -> int:
+        return int(round(self.presentation_ms / self.dt_ms))
+
+
+PRESETS = {
+    "mnist-100": dict(dataset="mnist", hidden=100),                                   # Table 1: 97.90%
+    "mnist-6400": dict(dataset="mnist", hidden=6400),                                 # Table 1: 98.64%
+    "mnist-100-cpu60": dict(dataset="mnist", hidden=100, epochs=100, time_budget_minutes=60.0),
+    # Fig. 4-5: the inhibitory proportion, 0%-90% in steps of 10%.
+    **{f"inhibitory-{p}": dict(dataset="mnist", hidden=100, inhibitory_fraction=p / 100) for p in range(0, 100, 10)},
+    # Fig. 7: integration of the principles at equal iterations.
+    "ablation-mp": dict(dataset="mnist", hidden=100, feedforward=False, stp=None, inhibitory_fraction=0.0),
+    "ablation-mp-ff": dict(dataset="mnist", hidden=100, stp=None, inhibitory_fraction=0.0),
+    "ablation-mp-ff-stp-ei30": dict(dataset="mnist", hidden=100),
+}

@@ -1,0 +1,121 @@
+"""Balanced SNN on the shared training loop: the Brian2 network presents a batch per launch, the
+rules of Algorithm 1 update the weights between launches, and weights travel by run_args."""
+from __future__ import annotations
+
+import numpy as np
+
+from snnsuite.data import Split
+from snnsuite.encoders import BernoulliEncoder
+from snnsuite.errors import DivergenceError
+from snnsuite.training import Evaluation
+
+from ..engine import ChunkEngine
+from ..neurons import excitatory_mask
+from . import network, rules
+from .config import INPUT_SIZE, N_CLASSES, BalancedConfig
+
+
+def initial_state(config: BalancedConfig) -> dict[str, np.ndarray]:
+    """Algorithm 1 step 1: uniform random weights; the sign of a hidden neuron's outgoing weights is its type."""
+    rng = np.random.default_rng([config.seed, 1])
+    excitatory = excitatory_mask(config.hidden, config.inhibitory_fraction, rng)
+    w_in = rng.uniform(-config.input_weight_range, config.input_weight_range, (INPUT_SIZE, config.hidden))
+    sign = np.where(excitatory, 1.0, -1.0)[:, None]
+    w_out = sign * rng.uniform(0, config.output_weight_range, (config.hidden, N_CLASSES))
+    return {"w_in": w_in, "w_out": w_out, "excitatory": excitatory.astype(np.int8)}
+
+
+class BalancedLearner:
+    def __init__(self, config: BalancedConfig):
+        self.config = config
+        self.device = f"brian2-{config.device}" + (f"-{config.threads or 1}thread" if config.device == "cpp" else "")
+        self.encoder = BernoulliEncoder(config.steps)
+        self.white_pixel_probability = config.max_rate_hz * config.dt_ms / 1000    # spike probability per step
+        self.spike_scale = self.white_pixel_probability * config.steps             # spikes of a white pixel's relay
+        self.params = initial_state(config)
+        self.engine = None
+        if config.feedforward:  # compiled here, once, so that the build stays out of training time
+            self.engine = ChunkEngine(config.device, lambda n: network.build(config, n), config.batch_size,
+                                      config.presentation_ms * network.ms, network.structure_key(config, config.batch_size),
+                                      threads=config.threads or None)
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {k: v.copy() for k, v in self.params.items()}
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        self.params = {k: np.array(v) for k, v in state.items()}
+
+    def present(self, images: np.ndarray, labels: np.ndarray | None, rng: np.random.Generator):
+        """One launch: returns input activity, hidden and output states, teaching activity and spike count.
+
+        A short batch is padded with blank samples, which are dropped from every result.
+        """
+        n, chunk, steps = len(images), self.config.batch_size, self.config.steps
+        spikes = np.zeros((chunk, steps, INPUT_SIZE), dtype=np.float32)
+        spikes[:n] = np.swapaxes(self.encoder(images * self.white_pixel_probability, rng), 0, 1)
+        x = spikes[:n].sum(1) / self.spike_scale
+        if self.engine is None:
+            hidden, output = rules.linear_states(x, self.params["w_in"], self.params["w_out"], self.config.mp_gain, self.config.mp_threshold)
+            teaching = np.eye(N_CLASSES)[labels] if labels is not None else np.zeros((n, N_CLASSES))
+            return x, hidden, output, teaching, 0
+        h = self.engine.handles
+        teaching_values = np.zeros((chunk, N_CLASSES))
+        if labels is not None:
+            teaching_values[np.arange(n), labels] = 1.0
+        self.engine.run({h["stimulus"]: spikes.reshape(chunk * steps, INPUT_SIZE), h["teaching"]: teaching_values,
+                         h["w_in"].w: self.params["w_in"].ravel(), h["w_out"].w: self.params["w_out"].ravel()})
+        layers = {}
+        for name in ("hidden", "output"):
+            sums = network.read_sums(h[name], h["monitors"][name], network.SUM_NAMES, chunk)
+            layers[name] = rules.LayerStates(sums["count"][:n] / self.spike_scale, sums["v_sum"][:n] / steps,
+                                             sums["drive_sum"][:n] / steps)
+        teaching = network.read_sums(h["teacher"], h["monitors"]["teacher"], ["count"], chunk)["count"][:n] / self.spike_scale
+        spike_total = int(round((layers["hidden"].a.sum() + layers["output"].a.sum()) * self.spike_scale))
+        return x, layers["hidden"], layers["output"], teaching, spike_total
+
+    @staticmethod
+    def predict(output: rules.LayerStates) -> np.ndarray:
+        """The output neuron with most spikes; ties (e.g. all silent) go to the highest mean potential."""
+        return np.argmax(output.a + 1e-3 * np.tanh(output.v), axis=1)
+
+    def learn(self, x, hidden, output, teaching) -> None:
+        dw_in, dw_out = rules.tuned_updates(x, hidden, output, teaching, self.params["w_in"], self.params["w_out"], self.config)
+        for key, dw in (("w_in", dw_in), ("w_out", dw_out)):
+            if not np.all(np.isfinite(dw)):
+                raise DivergenceError(f"Eq. 12 update of {key} became non-finite; the last good checkpoint is kept")
+            self.params[key] = rules.apply_type_preserving(self.params[key], dw, self.config)
+
+    def _batches(self, n: int):
+        step = self.config.batch_size
+        return [(s, min(s + step, n)) for s in range(0, n, step)]
+
+    def train_epoch(self, split: Split, rng: np.random.Generator, progress) -> dict:
+        order = rng.permutation(len(split))
+        images = split.images.reshape(len(split), -1)
+        correct, rates = 0, []
+        for start, stop in progress(self._batches(len(split)), desc="train", unit="batch"):
+            idx = order[start:stop]
+            x, hidden, output, teaching, _ = self.present(images[idx], split.labels[idx], rng)
+            correct += int((self.predict(output) == split.labels[idx]).sum())
+            rates.append((hidden.a.mean(), output.a.mean(), float((hidden.a > 0).mean())))
+            self.learn(x, hidden, output, teaching)
+        hidden_rate, output_rate, active = np.mean(rates, axis=0) * self.config.max_rate_hz
+        return {"train_accuracy": 100.0 * correct / len(split), "hidden_rate_hz": float(hidden_rate),
+                "output_rate_hz": float(output_rate), "hidden_active_fraction": float(active / self.config.max_rate_hz)}
+
+    def evaluate(self, split: Split, progress) -> Evaluation:
+        rng = np.random.default_rng([self.config.seed, 2])  # the same encoded test set every time
+        images = split.images.reshape(len(split), -1)
+        predictions, spikes = [], 0
+        for start, stop in progress(self._batches(len(split)), desc="eval", unit="batch"):
+            _, _, output, _, count = self.present(images[start:stop], None, rng)
+            predictions.append(self.predict(output))
+            spikes += count
+        predictions = np.concatenate(predictions)
+        return Evaluation(100.0 * float((predictions == split.labels).mean()), spikes / len(split), predictions)
+
+    def summary_extras(self) -> dict:
+        extras = {"hidden": self.config.hidden, "inhibitory_fraction": self.config.inhibitory_fraction}
+        if self.engine is not None:
+            extras["engine"] = self.engine.timings.as_dict()
+        return extras
