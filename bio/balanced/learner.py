@@ -6,7 +6,7 @@ import numpy as np
 
 from snnsuite.data import Split
 from snnsuite.encoders import BernoulliEncoder
-from snnsuite.errors import DivergenceError
+from snnsuite.errors import DivergenceError, SuiteError
 from snnsuite.training import Evaluation
 
 from ..engine import ChunkEngine
@@ -51,6 +51,9 @@ class BalancedLearner:
         A short batch is padded with blank samples, which are dropped from every result.
         """
         n, chunk, steps = len(images), self.config.batch_size, self.config.steps
+        if labels is not None and (np.any(labels < 0) or np.any(labels >= N_CLASSES)):
+            bad = labels[(labels < 0) | (labels >= N_CLASSES)][0]
+            raise SuiteError(f"teaching signal for class {bad}: no such output neuron (classes 0-{N_CLASSES - 1})")
         spikes = np.zeros((chunk, steps, INPUT_SIZE), dtype=np.float32)
         spikes[:n] = np.swapaxes(self.encoder(images * self.white_pixel_probability, rng), 0, 1)
         x = spikes[:n].sum(1) / self.spike_scale

@@ -22,6 +22,18 @@ def imbalance(v_post, v_pre, w, gain: float, threshold: float) -> np.ndarray:
     return v_post - (gain * v_pre @ w - threshold)
 
 
+def energy(x, hidden_a, output_a, w_in, w_out, gain: float, threshold: float) -> float:
+    """E = 1/2 sum_i Delta E_i^2 over the hidden and output neurons (Eq. 3)."""
+    return 0.5 * float((imbalance(hidden_a, x, w_in, gain, threshold) ** 2).sum()
+                       + (imbalance(output_a, hidden_a, w_out, gain, threshold) ** 2).sum())
+
+
+def energy_slope(d_e_hidden, d_e_out, w_out, gain: float, active) -> np.ndarray:
+    """dE/dV of the hidden neurons (Eq. 4): their own imbalance minus what they cause in the
+    outputs they feed; `active` (0 or 1 per neuron) is the slope from potential to activity."""
+    return d_e_hidden - active * gain * (d_e_out @ w_out.T)
+
+
 def supervision_step(v_out, teaching, eta_c: float) -> np.ndarray:
     """Eq. 11: dV_i^SUP = -eta^c (V_i - delta(t - t_sp)), the teaching spikes as activity."""
     return -eta_c * (v_out - teaching)
@@ -66,8 +78,8 @@ def tuned_updates(x, hidden: LayerStates, output: LayerStates, teaching, w_in, w
         else:
             d_e_out = imbalance(output.a + d_out, hidden.a, w_out, c.mp_gain, c.mp_threshold)
             d_e_hidden = imbalance(hidden.a, x, w_in, c.mp_gain, c.mp_threshold)
-        energy_slope = d_e_hidden - (hidden.a > 0) * c.mp_gain * (d_e_out @ w_out.T)    # dE/dV_hidden
-        d_hidden = mp_balance_step(energy_slope, hidden.drive, c.drive_floor, c.eta_mp)
+        slope = energy_slope(d_e_hidden, d_e_out, w_out, c.mp_gain, hidden.a > 0)
+        d_hidden = mp_balance_step(slope, hidden.drive, c.drive_floor, c.eta_mp)
     dw_in = integrated_stdp(x, hidden.a, x, hidden.a + d_hidden, c.eta_stdp)
     dw_out = integrated_stdp(hidden.a, output.a, hidden.a + d_hidden, output.a + d_out, c.eta_stdp)
     return dw_in, dw_out
