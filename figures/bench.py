@@ -15,7 +15,7 @@ from snnsuite.errors import SuiteError
 from snnsuite.files import atomic_write_json
 from snnsuite.records import environment
 
-BENCHMARKS = ("bio-engine", "bio-glsnn", "hybrid-ide-memory", "hybrid-lif")
+BENCHMARKS = ("bio-engine", "bio-glsnn", "bio-balanced", "hybrid-ide-memory", "hybrid-lif")
 PAPER_GPU_EPOCH_SECONDS = 80.86  # glsnn.md Table 2, one hidden layer of 500, TITAN RTX
 PAPER_TABLE2_SECONDS = {1: 80.86, 2: 124.99, 3: 133.33, 4: 178.25, 5: 200.08, 6: 256.98}  # glsnn.md Table 2
 DEPTH_SLICE = 5_000  # samples timed per depth for the Table 2 analogue, scaled to 60,000
@@ -117,6 +117,33 @@ def bio_glsnn(data_dir, samples: int | None) -> dict:
         "torch": {**measured["torch"], "device": "torch CPU, float64"},
         "note": "epoch_seconds scale the measured epoch over the 55,000-sample training split to 60,000 samples; "
                 "the same train_accuracy for both shows they ran the same equations on the same spikes",
+    }
+
+
+def bio_balanced(data_dir, samples: int | None) -> dict:
+    """Training samples per second (presentation + Algorithm 1 update) of the Balanced SNN, 784-100-10
+    and 784-6400-10, Brian2 C++ standalone on one thread; the compile is timed apart."""
+    from bio.balanced import BalancedConfig, make_learner
+    from snnsuite.data import load
+
+    train = load("mnist", data_dir).train
+    measured = {}
+    for hidden, default_samples in ((100, 2_000), (6400, 200)):
+        began = time.perf_counter()
+        learner = make_learner(BalancedConfig(hidden=hidden).validate())
+        build = time.perf_counter() - began
+        split = train.head(samples or default_samples)
+        began = time.perf_counter()
+        learner.train_epoch(split, np.random.default_rng(0), lambda it, **_: it)
+        seconds = time.perf_counter() - began
+        measured[hidden] = {"samples": len(split), "seconds": seconds, "build_seconds": build,
+                            "samples_per_second": len(split) / seconds, "engine": learner.engine.timings.as_dict()}
+    return {
+        "network": "Balanced SNN, 50 ms presentations at dt = 0.5 ms, batch 25 per launch, STF input synapses",
+        "samples_per_second_784_100_10": measured[100]["samples_per_second"],
+        "samples_per_second_784_6400_10": measured[6400]["samples_per_second"],
+        "runs": {f"784-{h}-10": m for h, m in measured.items()},
+        "device": "cpp_standalone, 1 thread",
     }
 
 
@@ -232,7 +259,7 @@ def run_benchmark(name: str, out_dir: Path, data_dir, samples: int | None) -> Pa
         raise SuiteError(f"benchmark '{name}': unknown; choose one of {', '.join(BENCHMARKS)}")
     if samples is not None and samples < 1:
         raise SuiteError(f"--samples {samples}: must be >= 1")
-    measure = {"bio-engine": bio_engine, "bio-glsnn": bio_glsnn, "hybrid-ide-memory": hybrid_ide_memory,
+    measure = {"bio-engine": bio_engine, "bio-glsnn": bio_glsnn, "bio-balanced": bio_balanced, "hybrid-ide-memory": hybrid_ide_memory,
                "hybrid-lif": hybrid_lif}[name]
     result = {"benchmark": name, **measure(data_dir, samples),
               "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},

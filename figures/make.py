@@ -11,10 +11,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from snnsuite.compare import paper_results  # noqa: E402
+from snnsuite.compare import is_sweep, paper_results  # noqa: E402
 from snnsuite.records import find_summaries  # noqa: E402
 
 STP_RATES_HZ = (5, 20, 50)
+# balanced-tuning.md Sec. 5.3 (Fig. 7, iteration 100): MP only, MP + feed-forward, MP + FF + STP + 30% I.
+PAPER_BALANCED_ABLATION = {"mp": 58.0, "mp-ff": 89.0, "mp-ff-stp-ei30": 97.9}
 
 
 def _save(fig, out: Path, name: str) -> list[Path]:
@@ -73,7 +75,7 @@ def figure_learning_curves(runs_dir: Path, out: Path) -> list[Path]:
         return []
     papers = paper_results()
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for summary in summaries:
+    for summary in (s for s in summaries if not is_sweep(s)):   # sweeps have figures of their own
         metrics_path = runs_dir / summary["run"] / "metrics.jsonl"
         rows = [json.loads(line) for line in metrics_path.read_text().splitlines()]
         line, = ax.plot([r["epoch"] for r in rows], [r["validation_accuracy"] for r in rows], marker="o", ms=3,
@@ -87,6 +89,76 @@ def figure_learning_curves(runs_dir: Path, out: Path) -> list[Path]:
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     return _save(fig, out, "learning_curves")
+
+
+def _named_runs(runs_dir: Path, method: str, pattern: str) -> dict[str, dict]:
+    """Summaries of `method` whose run name matches `pattern` (a regex with one group), by that group."""
+    import re
+
+    found = {}
+    for summary in find_summaries(runs_dir):
+        match = re.fullmatch(pattern, summary["run"].split("/")[-1])
+        if summary["method"] == method and match:
+            found[match.group(1)] = summary
+    return found
+
+
+def _bars(names, values, paper, title, ylabel, out, name) -> list[Path]:
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    x = np.arange(len(names))
+    ax.bar(x - 0.2 if paper else x, values, 0.4 if paper else 0.6, label="this suite (test)", color="tab:blue")
+    if paper:
+        ax.bar(x + 0.2, [paper.get(n, np.nan) for n in names], 0.4, label="paper", color="tab:gray")
+        ax.legend(fontsize=8)
+    for i, v in enumerate(values):
+        ax.text(i - (0.2 if paper else 0), v, f"{v:.1f}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(x, names)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.set_ylim(0, 100)
+    return _save(fig, out, name)
+
+
+def figure_balanced_inhibitory(runs_dir: Path, out: Path) -> list[Path]:
+    """balanced-tuning.md Fig. 5 analogue: test accuracy against the inhibitory proportion."""
+    runs = _named_runs(runs_dir, "balanced", r"inhibitory-(\d+)-cpu-seed\d+")
+    if not runs:
+        return []
+    percent = sorted(runs, key=int)
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    ax.plot([int(p) for p in percent], [runs[p]["test_accuracy"] for p in percent], marker="o", label="this suite (test)")
+    ax.axvspan(60, 80, color="tab:gray", alpha=0.15, label="paper: learns below 60%, fails above 80%")
+    ax.axvline(30, ls="--", color="tab:gray", lw=0.8, label="paper's best: 30%")
+    ax.set_xlabel("inhibitory hidden neurons (%)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(f"Balanced SNN: E/I proportion (Fig. 5), {runs[percent[0]]['train_samples']} samples x "
+                 f"{runs[percent[0]]['epochs']} epochs", fontsize=10)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    return _save(fig, out, "balanced_inhibitory_sweep")
+
+
+def figure_balanced_ablation(runs_dir: Path, out: Path) -> list[Path]:
+    """balanced-tuning.md Fig. 7 analogue: the principles integrated one by one, at equal iterations."""
+    runs = _named_runs(runs_dir, "balanced", r"ablation-([a-z0-9-]+)-cpu-seed\d+")
+    names = [n for n in PAPER_BALANCED_ABLATION if n in runs]
+    if not names:
+        return []
+    return _bars(names, [runs[n]["test_accuracy"] for n in names], PAPER_BALANCED_ABLATION,
+                 "Balanced SNN: MP, + feed-forward, + STP and 30% inhibitory (Fig. 7)", "test accuracy (%)",
+                 out, "balanced_ablation")
+
+
+def figure_backeisnn_ablation(runs_dir: Path, out: Path) -> list[Path]:
+    """backeisnn.md Table X analogue on Fashion-MNIST: baseline, +SFBM, +BEIM, both, at equal epochs."""
+    runs = _named_runs(runs_dir, "backeisnn", r"ablation-cpu-([a-z]+)-seed\d+")
+    names = [n for n in ("baseline", "sfbm", "beim", "both") if n in runs]
+    if not names:
+        return []
+    epochs = {runs[n]["epochs"] for n in names}
+    return _bars(names, [runs[n]["test_accuracy"] for n in names], None,
+                 f"BackEISNN ablation, Fashion-MNIST, {'/'.join(map(str, sorted(epochs)))} epochs (Table X analogue)",
+                 "test accuracy (%)", out, "backeisnn_ablation")
 
 
 def figure_bench(runs_dir: Path, out: Path) -> list[Path]:
@@ -193,4 +265,5 @@ def make_all(runs_dir: str | Path, out: str | Path) -> list[Path]:
     runs_dir, out = Path(runs_dir), Path(out)
     return [*figure_stp(out), *figure_learning_curves(runs_dir, out), *figure_bench(runs_dir, out),
             *figure_ide_convergence(out), *figure_ide_memory(runs_dir, out), *figure_firing_rates(runs_dir, out),
-            *figure_glsnn_time(runs_dir, out)]
+            *figure_glsnn_time(runs_dir, out), *figure_balanced_inhibitory(runs_dir, out),
+            *figure_balanced_ablation(runs_dir, out), *figure_backeisnn_ablation(runs_dir, out)]

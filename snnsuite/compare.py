@@ -31,23 +31,42 @@ def _network(summary: dict) -> str:
     for key in ("network", "structure"):
         if key in config:
             return str(config[key]) + (f" {config['neuron']}" if "neuron" in config else "")
-    return "784-" + "-".join(map(str, config.get("hidden", ()))) + "-10"
+    hidden = config.get("hidden", ())
+    return "784-" + "-".join(map(str, (hidden,) if isinstance(hidden, int) else hidden)) + "-10"
+
+
+SWEEP_PREFIXES = ("ablation-", "inhibitory-")
+
+
+def is_sweep(summary: dict) -> bool:
+    """Runs of a sweep or an ablation (named by their preset) are tabled apart from the main runs."""
+    return summary["run"].split("/")[-1].startswith(SWEEP_PREFIXES)
 
 
 def runs_table(runs_dir: str | Path) -> str:
-    """One row per recorded run, beside the best paper number for its method and dataset."""
+    """One row per recorded main run, beside the best paper number for its method and dataset."""
     papers = paper_results()
     rows = [
         "| method | side | dataset | network | run | test acc. (%) | best paper (%) | epochs | train samples | train time (s) | samples/s | spikes/sample | device |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    summaries = find_summaries(runs_dir)
+    summaries = [s for s in find_summaries(runs_dir) if not is_sweep(s)]
     for s in summaries:
         paper = max((p["accuracy"] for p in papers if p["method"] == s["method"] and p["dataset"] == s["dataset"]), default=None)
         test = _fmt(s["test_accuracy"]) + ("" if s["test_samples"] >= 10_000 else f" (on {s['test_samples']})")
         rows.append(f"| {s['method']} | {s['side']} | {s['dataset']} | {_network(s)} | {s['run'].split('/')[-1]} | {test} | {_fmt(paper)} | "
                     f"{s['epochs']} | {s['train_samples']} | {_fmt(s['train_seconds'], 1)} | {_fmt(s['samples_per_second'], 1)} | "
                     f"{_fmt(s['spikes_per_sample'], 1)} | {s['device']} |")
+    return "\n".join(rows)
+
+
+def sweeps_table(runs_dir: str | Path) -> str:
+    """One row per sweep or ablation run."""
+    rows = ["| method | dataset | network | run | test acc. (%) | test samples | epochs | train samples | train time (s) |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    rows += [f"| {s['method']} | {s['dataset']} | {_network(s)} | {s['run'].split('/')[-1]} | {_fmt(s['test_accuracy'])} | "
+             f"{s['test_samples']} | {s['epochs']} | {s['train_samples']} | {_fmt(s['train_seconds'], 1)} |"
+             for s in find_summaries(runs_dir) if is_sweep(s)]
     return "\n".join(rows)
 
 
@@ -62,6 +81,7 @@ BENCH_FIELDS = {
     "bio-glsnn": ("epoch_seconds", "torch_epoch_seconds", "paper_gpu_epoch_seconds"),
     "hybrid-ide-memory": ("ide_over_bptt_at_T30", "ide_fixed_point_over_bptt_at_T30", "ide_spread_over_T"),
     "hybrid-lif": ("min_speedup_vs_fastest_peer",),
+    "bio-balanced": ("samples_per_second_784_100_10", "samples_per_second_784_6400_10"),
 }
 
 
@@ -78,6 +98,7 @@ def bench_table(runs_dir: str | Path) -> str:
 def table(runs_dir: str | Path) -> str:
     """Runs, paper numbers and benchmarks: what `snn compare` prints and the README shows."""
     return (runs_table(runs_dir)
+            + "\n\nSweeps and ablations (plotted by `snn figures`):\n\n" + sweeps_table(runs_dir)
             + "\n\nPaper numbers (kept as data in `snnsuite/papers.json`):\n\n" + papers_table()
             + "\n\nBenchmarks (`snn bench NAME`, saved in `figures/runs/bench/`):\n\n" + bench_table(runs_dir))
 

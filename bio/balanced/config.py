@@ -70,14 +70,22 @@ class BalancedConfig(RunConfig):
         return int(round(self.presentation_ms / self.dt_ms))
 
 
+# Sweeps and ablations at a CPU scale: 20,000 training presentations (two epochs of a 10,000-sample
+# slice), selected on 1,000 validation samples, tested on 2,000.
+CPU_SLICE = dict(train_samples=10_000, validation_samples=1_000, test_samples=2_000, epochs=2)
+INHIBITORY_PERCENT = range(0, 100, 10)
+ABLATION = {   # Fig. 7: integration of the principles at equal iterations
+    "mp": dict(feedforward=False, stp=None, inhibitory_fraction=0.0),
+    "mp-ff": dict(stp=None, inhibitory_fraction=0.0),
+    "mp-ff-stp-ei30": dict(),
+}
 PRESETS = {
     "mnist-100": dict(dataset="mnist", hidden=100),                                   # Table 1: 97.90%
     "mnist-6400": dict(dataset="mnist", hidden=6400),                                 # Table 1: 98.64%
     "mnist-100-cpu60": dict(dataset="mnist", hidden=100, epochs=100, time_budget_minutes=60.0),
     # Fig. 4-5: the inhibitory proportion, 0%-90% in steps of 10%.
-    **{f"inhibitory-{p}": dict(dataset="mnist", hidden=100, inhibitory_fraction=p / 100) for p in range(0, 100, 10)},
-    # Fig. 7: integration of the principles at equal iterations.
-    "ablation-mp": dict(dataset="mnist", hidden=100, feedforward=False, stp=None, inhibitory_fraction=0.0),
-    "ablation-mp-ff": dict(dataset="mnist", hidden=100, stp=None, inhibitory_fraction=0.0),
-    "ablation-mp-ff-stp-ei30": dict(dataset="mnist", hidden=100),
+    **{f"inhibitory-{p}": dict(dataset="mnist", inhibitory_fraction=p / 100) for p in INHIBITORY_PERCENT},
+    **{f"inhibitory-{p}-cpu": dict(CPU_SLICE, dataset="mnist", inhibitory_fraction=p / 100) for p in INHIBITORY_PERCENT},
+    **{f"ablation-{name}": dict(dataset="mnist", **values) for name, values in ABLATION.items()},
+    **{f"ablation-{name}-cpu": dict(CPU_SLICE, dataset="mnist", **values) for name, values in ABLATION.items()},
 }

@@ -118,7 +118,7 @@ class BalancedLearner:
         return Evaluation(100.0 * float((predictions == split.labels).mean()), spikes / len(split), predictions)
 
     def summary_extras(self) -> dict:
-        extras = {"hidden": self.config.hidden, "inhibitory_fraction": self.config.inhibitory_fraction}
+        extras = {"layer_sizes": [INPUT_SIZE, self.config.hidden, N_CLASSES], "inhibitory_fraction": self.config.inhibitory_fraction}
         if self.engine is not None:
             extras["engine"] = self.engine.timings.as_dict()
         return extras
