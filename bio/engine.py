@@ -82,7 +82,12 @@ class ChunkEngine:
         self.timings.run_args_bytes += sum(np.asarray(v).nbytes for v in values.values())
         began = time.perf_counter()
         if self.standalone:
-            brian2.device.run(results_directory=self._results, with_output=False, run_args=values)
+            static = self.directory / "static_arrays"
+            existing = set(os.listdir(static))
+            try:
+                brian2.device.run(results_directory=self._results, with_output=False, run_args=values)
+            finally:
+                self._remove_launch_files(static, existing)
         else:
             for target, value in values.items():
                 if isinstance(target, TimedArray):
@@ -96,3 +101,14 @@ class ChunkEngine:
             self.network.run(self.duration)
         self.timings.launch += time.perf_counter() - began
         self.timings.runs += 1
+
+    @staticmethod
+    def _remove_launch_files(static, existing: set[str]) -> None:
+        """Brian2 writes each run_args array to static_arrays/init_*_<md5>.dat and never deletes
+        it: new weights every launch filled the disk (55 GB in one training run). The files this
+        launch added are removed once its binary has read them; files that were already there
+        (another process's identical arrays) are left to their writer."""
+        for name in brian2.device.run_args_arrays:
+            if name not in existing:
+                for path in (static / name, static / f"{name}.lock"):
+                    path.unlink(missing_ok=True)

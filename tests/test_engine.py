@@ -91,3 +91,15 @@ def test_cuda_code_generation_and_compile_without_gpu(tmp_path):
     network.run(2 * CONFIG.sample_duration)
     brian2.device.build(directory=str(tmp_path / "cuda"), compile=True, run=False, with_output=False)
     assert (tmp_path / "cuda" / "main").exists()
+
+
+def test_launches_leave_no_run_args_files_behind(cpp_whole):
+    """Brian2 stores each launch's run_args under static_arrays; new weights every launch would
+    otherwise fill the disk. Fresh random values make files that cannot already exist."""
+    engine, _, _ = cpp_whole
+    static = engine.directory / "static_arrays"
+    before = sorted(p.name for p in static.glob("init_*"))
+    rng = np.random.default_rng()
+    engine.run({engine.handles["stimulus"]: (rng.random((SAMPLES * CONFIG.steps, CONFIG.n_input)) < 0.05).astype(float),
+                engine.handles["synapses"].w: rng.random(CONFIG.n_input * CONFIG.n_hidden)})
+    assert sorted(p.name for p in static.glob("init_*")) == before
