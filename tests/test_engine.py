@@ -93,10 +93,10 @@ def test_cuda_code_generation_and_compile_without_gpu(tmp_path):
     assert (tmp_path / "cuda" / "main").exists()
 
 
-def test_launches_leave_no_run_args_files_behind(cpp_whole):
+def test_launches_leave_no_run_args_files_behind():
     """Brian2 stores each launch's run_args under static_arrays; new weights every launch would
     otherwise fill the disk. Fresh random values make files that cannot already exist."""
-    engine, _, _ = cpp_whole
+    engine, _, _ = _train("cpp", SAMPLES)   # a fresh engine: the active Brian2 device is global
     static = engine.directory / "static_arrays"
     before = sorted(p.name for p in static.glob("init_*"))
     rng = np.random.default_rng()
