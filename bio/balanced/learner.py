@@ -3,6 +3,7 @@ rules of Algorithm 1 update the weights between launches, and weights travel by 
 from __future__ import annotations
 
 import numpy as np
+from brian2 import ms
 
 from snnsuite.data import Split
 from snnsuite.encoders import BernoulliEncoder
@@ -36,7 +37,7 @@ class BalancedLearner:
         self.engine = None
         if config.feedforward:  # compiled here, once, so that the build stays out of training time
             self.engine = ChunkEngine(config.device, lambda n: network.build(config, n), config.batch_size,
-                                      config.presentation_ms * network.ms, network.structure_key(config, config.batch_size),
+                                      config.presentation_ms * ms, network.structure_key(config, config.batch_size),
                                       threads=config.threads or None)
 
     def state(self) -> dict[str, np.ndarray]:
