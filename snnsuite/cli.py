@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--test-samples", type=int)
     train.add_argument("--seed", type=int)
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any config value, e.g. --set hidden=500,500")
+    train.add_argument("--finish", action="store_true", help="train no further: test the best validated epoch of a stopped run and write its summary")
     train.add_argument("--show-config", action="store_true", help="print the resolved config with the reason for each value and exit")
     train.add_argument("--runs-dir", type=Path, default=DEFAULT_RUNS, help="root of run records (default: ./runs)")
     train.add_argument("--run-name", help="run folder name (default: <preset or custom>-seed<seed>)")
@@ -106,13 +107,14 @@ def resolve_config(args):
     return method, config, make_learner, presets
 
 
-def run_training(method, config, make_learner, data_dir, run_dir: Path, log=print) -> dict:
+def run_training(method, config, make_learner, data_dir, run_dir: Path, log=print, finish: bool = False) -> dict:
     from . import data, training
 
     dataset = data.load(config.dataset, data_dir)  # bad data fails before any model is built
     learner = make_learner(config)
     log(f"training {method.id} ({method.side}) on {config.dataset} -> {run_dir}")
-    return training.train(method.id, method.side, config, dataset, learner, run_dir, progress=progress_bar, log=log)
+    return training.train(method.id, method.side, config, dataset, learner, run_dir, progress=progress_bar, log=log,
+                          finish=finish)
 
 
 def run_directory(root: Path, method, config, name: str) -> Path:
@@ -131,7 +133,8 @@ def cmd_train(args) -> int:
         print(describe(config))
         return 0
     name = args.run_name or f"{args.preset or 'custom'}-seed{config.seed}"
-    summary = run_training(method, config, make_learner, args.data_dir, run_directory(args.runs_dir, method, config, name))
+    summary = run_training(method, config, make_learner, args.data_dir, run_directory(args.runs_dir, method, config, name),
+                           finish=args.finish)
     print(f"test accuracy {summary['test_accuracy']:.2f}% (validation {summary['validation_accuracy']:.2f}%, "
           f"{summary['epochs']} epochs, {summary['train_seconds']:.1f} s)")
     return 0

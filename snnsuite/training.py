@@ -14,7 +14,7 @@ import numpy as np
 
 from .config import RunConfig
 from .data import Dataset, Split
-from .errors import DivergenceError
+from .errors import DivergenceError, SuiteError
 from .records import RunRecord
 
 
@@ -52,8 +52,11 @@ def no_progress(iterable=None, **_):
 
 
 def train(method: str, side: str, config: RunConfig, dataset: Dataset, learner: Learner,
-          run_dir: str | Path, progress: Callable = no_progress, log: Callable[[str], None] = print) -> dict:
-    """Train (or resume) a run and write its summary. Returns the summary."""
+          run_dir: str | Path, progress: Callable = no_progress, log: Callable[[str], None] = print,
+          finish: bool = False) -> dict:
+    """Train (or resume) a run and write its summary. Returns the summary.
+
+    `finish` trains no further: the summary of a stopped run is written from its checkpoint."""
     train_split = dataset.train.head(config.train_samples)
     val_split = dataset.validation.head(config.validation_samples)
     test_split = dataset.test.head(config.test_samples)
@@ -72,7 +75,9 @@ def train(method: str, side: str, config: RunConfig, dataset: Dataset, learner: 
     epochs_done = start_epoch
 
     last_epoch_seconds = train_seconds / start_epoch if start_epoch else 0.0
-    for epoch in range(start_epoch, config.epochs):
+    if finish and restored is None:
+        raise SuiteError(f"run directory '{record.dir}': has no checkpoint to finish")
+    for epoch in range(start_epoch, start_epoch if finish else config.epochs):
         if config.time_budget_minutes and train_seconds + last_epoch_seconds > 60 * config.time_budget_minutes:
             log(f"time budget of {config.time_budget_minutes} min: another epoch would exceed it; stopping after {epoch}")
             break

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from snnsuite.errors import DivergenceError
+from snnsuite.errors import DivergenceError, SuiteError
 from snnsuite.training import train
 
 
@@ -114,3 +114,17 @@ def test_time_budget_stops_before_an_epoch_that_would_exceed_it(mnist, tmp_path)
     config, make_learner = _stbp(epochs=50, time_budget_minutes=1e-9)
     summary = train("stbp", "hybrid", config, mnist, make_learner(config), tmp_path / "r", log=lambda _: None)
     assert summary["epochs"] == 1   # the first epoch has no pace to judge by; the second would exceed
+
+
+def test_finish_writes_the_summary_of_a_stopped_run_without_training(mnist, tmp_path):
+    config, make_learner = _stbp(epochs=3)
+    with pytest.raises(Interrupt):
+        train("stbp", "hybrid", config, mnist, _interrupting(make_learner(config), at_epoch=3), tmp_path / "r",
+              log=lambda _: None)
+    learner = _interrupting(make_learner(config), at_epoch=1)   # any training would raise
+    summary = train("stbp", "hybrid", config, mnist, learner, tmp_path / "r", log=lambda _: None, finish=True)
+    metrics = [json.loads(line) for line in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
+    assert summary["epochs"] == 2
+    assert summary["validation_accuracy"] == max(row["validation_accuracy"] for row in metrics)
+    with pytest.raises(SuiteError, match="no checkpoint"):
+        train("stbp", "hybrid", config, mnist, make_learner(config), tmp_path / "empty", log=lambda _: None, finish=True)
