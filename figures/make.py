@@ -115,7 +115,8 @@ def _bars(names, values, paper, title, ylabel, out, name) -> list[Path]:
     ax.set_xticks(x, names)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
-    ax.set_ylim(0, 100)
+    shown = [v for v in [*values, *(paper or {}).values()] if np.isfinite(v)]
+    ax.set_ylim(max(0.0, np.floor(min(shown)) - 5), min(100.0, max(shown) + 2))   # zoomed: differences of a point matter
     return _save(fig, out, name)
 
 
