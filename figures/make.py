@@ -3,6 +3,7 @@ shows dynamics rather than results). Nothing here trains."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import matplotlib
@@ -93,8 +94,6 @@ def figure_learning_curves(runs_dir: Path, out: Path) -> list[Path]:
 
 def _named_runs(runs_dir: Path, method: str, pattern: str) -> dict[str, dict]:
     """Summaries of `method` whose run name matches `pattern` (a regex with one group), by that group."""
-    import re
-
     found = {}
     for summary in find_summaries(runs_dir):
         match = re.fullmatch(pattern, summary["run"].split("/")[-1])
