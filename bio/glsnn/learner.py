@@ -31,7 +31,9 @@ def initial_state(config: GLSNNConfig) -> dict[str, np.ndarray]:
 
 
 class GLSNNLearner:
-    def __init__(self, config: GLSNNConfig):
+    def __init__(self, config: GLSNNConfig, runtime_target: str = "cython"):
+        """`runtime_target` is the code generation target of the runtime device: cython runs
+        faster, numpy starts at once (notebooks add monitors to a runtime network)."""
         self.config = config
         self.device = f"brian2-{config.device}" + (f"-{config.threads or 1}thread" if config.device == "cpp" else "")
         self.encoder = make_encoder(config.encoding, network.PARAMS.steps)
@@ -40,7 +42,7 @@ class GLSNNLearner:
         # training time and is reported in the engine's timings.
         self.engine = ChunkEngine(config.device, lambda n: network.build(config, n), config.chunk_samples,
                                   network.PARAMS.T, network.structure_key(config, config.chunk_samples),
-                                  threads=config.threads or None)
+                                  threads=config.threads or None, runtime_target=runtime_target)
 
     def state(self) -> dict[str, np.ndarray]:
         return {k: v.copy() for k, v in self.params.items()}
