@@ -261,9 +261,36 @@ def figure_firing_rates(runs_dir: Path, out: Path) -> list[Path]:
     return _save(fig, out, "ide_firing_rates")
 
 
+def figure_confusion(runs_dir: Path, out: Path) -> list[Path]:
+    """Test confusion matrix of the most accurate main run per method and dataset (runs recorded
+    before summaries held one are skipped)."""
+    best: dict[tuple, dict] = {}
+    for summary in find_summaries(runs_dir):
+        key = (summary["method"], summary["dataset"])
+        if "test_confusion" in summary and not is_sweep(summary) and (
+                key not in best or summary["test_accuracy"] > best[key]["test_accuracy"]):
+            best[key] = summary
+    if not best:
+        return []
+    fig, axes = plt.subplots(1, len(best), figsize=(3.4 * len(best), 3.4), squeeze=False)
+    for ax, (method, dataset) in zip(axes[0], sorted(best)):
+        summary = best[(method, dataset)]
+        counts = np.array(summary["test_confusion"], dtype=float)
+        ax.imshow(counts / counts.sum(1, keepdims=True), cmap="Blues", vmin=0, vmax=1)
+        ax.set_title(f"{method}, {dataset}\n{summary['run'].split('/')[-1]}: {summary['test_accuracy']:.2f}%", fontsize=9)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_xticks(range(10))
+        ax.set_yticks(range(10))
+    fig.suptitle("Test confusion (row-normalised)", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, out, "confusion")
+
+
 def make_all(runs_dir: str | Path, out: str | Path) -> list[Path]:
     runs_dir, out = Path(runs_dir), Path(out)
     return [*figure_stp(out), *figure_learning_curves(runs_dir, out), *figure_bench(runs_dir, out),
             *figure_ide_convergence(out), *figure_ide_memory(runs_dir, out), *figure_firing_rates(runs_dir, out),
             *figure_glsnn_time(runs_dir, out), *figure_balanced_inhibitory(runs_dir, out),
-            *figure_balanced_ablation(runs_dir, out), *figure_backeisnn_ablation(runs_dir, out)]
+            *figure_balanced_ablation(runs_dir, out), *figure_backeisnn_ablation(runs_dir, out),
+            *figure_confusion(runs_dir, out)]

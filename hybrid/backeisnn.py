@@ -131,6 +131,7 @@ class BackEISNN(nn.Module):
         s3 = lif_fused(self._over_time(self.fc1, h), c.decay, c.threshold, self.surrogate)
         out = lif_fused(self._over_time(self.fc2, s3), c.decay, c.threshold, self.surrogate)
         self.spike_count = torch.tensor(float(sum(s.detach().abs().sum() for s in (s1, s2, s3, out))))
+        self.neurons = sum(s[0, 0].numel() for s in (s1, s2, s3, out))
         return out
 
 

@@ -110,7 +110,7 @@ class SpikingCNN(nn.Module):
         static = x.stride(0) == 0
         # Until the first LIF a static image has no time axis: the first layer runs once, not T times.
         h = x[0].unsqueeze(1) if static else x.reshape(steps * batch, 1, 28, 28)
-        count, rates = 0.0, []
+        count, rates, self.neurons = 0.0, [], 0
         for layer in self.layers:
             if isinstance(layer, TimeDropout):
                 h = layer(h.reshape(steps, batch, *h.shape[1:])).flatten(0, 1)
@@ -124,6 +124,7 @@ class SpikingCNN(nn.Module):
             current = current.unsqueeze(0).expand(steps, *current.shape) if static else current.reshape(steps, batch, *current.shape[1:])
             spikes = lif_fused(current, self.config.decay, self.config.threshold, self.surrogate, True, self.alpha)
             count += float(spikes.detach().sum())
+            self.neurons += spikes[0, 0].numel()
             h, static = spikes.flatten(0, 1), False
         self.spike_count = torch.tensor(count)
         self.input_rates = rates
@@ -156,8 +157,11 @@ def make_learner(config: BPSTAConfig) -> BPSTALearner:
 PRESETS = {
     "mnist-small-paper": dict(dataset="mnist", structure="128C3-MP2-128C3-256C3-MP2-4096FC-DP-10V10", time_steps=16, epochs=300),
     # 60-minute CPU budget (issue target 99.0%): T = 4, the shortest latency of Table 9, so that the
-    # cosine schedule completes 8 epochs on one thread.
-    "mnist-cpu60": dict(dataset="mnist", time_steps=4, epochs=8, warmup_epochs=1, time_budget_minutes=60),
+    # cosine schedule completes 12 epochs on one thread (8 epochs ended at 97.88%, training accuracy
+    # still rising: figures/runs/.../cpu60-seed0). alpha = 0.2, the public code's value: chosen on
+    # validation (20k images, 2 epochs: 94.0% vs 92.4% at 0.8); at 0.8 the residual multiplies the
+    # error by lam*alpha/u > 1 at consecutive spikes with u < 0.72 and grows backwards in time.
+    "mnist-cpu60": dict(dataset="mnist", time_steps=4, epochs=12, warmup_epochs=1, alpha=0.2, time_budget_minutes=60),
     **{f"latency-T{t}": dict(dataset="mnist", time_steps=t, epochs=15, warmup_epochs=1) for t in (4, 8, 16, 32)},   # Table 9
     **{f"ablation-{name}": dict(dataset="mnist", bpsa=a, bpta=b, epochs=15, warmup_epochs=1)
        for name, a, b in (("baseline", False, False), ("bpsa", True, False), ("bpta", False, True), ("both", True, True))},

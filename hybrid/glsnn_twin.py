@@ -13,6 +13,7 @@ import torch
 from bio.parameters import GLSNNNeuronParams
 from snnsuite.data import Split
 from snnsuite.encoders import make_encoder
+from snnsuite.records import dense_network_size
 from snnsuite.training import Evaluation
 
 P = GLSNNNeuronParams()
@@ -80,6 +81,9 @@ class GLSNNTwin:
         for l in filter(self.config.learns, range(1, self.n_layers + 1)):
             delta_w = reads[l - 1].T @ d[l - 1]                              # Eq. 7, summed over the batch
             self.params[f"W{l}"] -= self.config.eta_w * delta_w / batch      # Eq. 8
+
+    def network_size(self) -> dict:
+        return dense_network_size(self.config.layer_sizes)
 
     def train_epoch(self, split: Split, rng: np.random.Generator, progress) -> dict:
         batch = self.config.batch_size

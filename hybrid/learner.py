@@ -1,8 +1,8 @@
 """The torch side of the shared training loop: one learner for every surrogate-gradient model.
 
-A model maps (T, batch, ...) input to (T, batch, classes) output spikes and counts its spikes in
-`model.spike_count` (a tensor that forward() sets). State goes to and from numpy, so checkpoints
-hold only named arrays (no pickle).
+A model maps (T, batch, ...) input to (T, batch, classes) output spikes; forward() sets
+`model.spike_count` (a tensor) and `model.neurons` (its spiking neurons). State goes to and from
+numpy, so checkpoints hold only named arrays (no pickle).
 """
 from __future__ import annotations
 
@@ -80,6 +80,11 @@ class TorchLearner:
 
     def count_spikes(self, output) -> float:
         return float(self.model.spike_count)
+
+    def network_size(self) -> dict:
+        """Trained parameters and spiking neurons (the model counts its neurons in forward)."""
+        return {"parameters": sum(p.numel() for p in self.model.parameters() if p.requires_grad),
+                "neurons": int(self.model.neurons)}
 
     def batch_stats(self, output) -> dict:
         """Per-batch diagnostics, averaged into the epoch's metrics."""

@@ -49,6 +49,7 @@ class SpikingMLP(nn.Module):
         self.lif = lif_fused if fused else lif_eager
         self.decay, self.threshold, self.surrogate = decay, threshold, surrogate
         self.spike_count = torch.zeros(())
+        self.neurons = sum(layer.out_features for layer in self.layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (T, batch, 28, 28) or (T, batch, 784). Returns output spikes (T, batch, classes)."""

@@ -116,6 +116,12 @@ class RunRecord:
         atomic_write_json(self.dir / "summary.json", summary)
 
 
+def dense_network_size(layer_sizes) -> dict:
+    """Trained weights and neurons (input excluded) of fully connected layers of these sizes."""
+    return {"parameters": sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:])),
+            "neurons": sum(layer_sizes[1:])}
+
+
 def find_summaries(root: str | os.PathLike) -> list[dict]:
     """All summary.json files under root, each with its path relative to root as 'run'."""
     root = Path(root)

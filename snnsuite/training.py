@@ -34,6 +34,12 @@ class Learner(Protocol):
     def evaluate(self, split: Split, progress: Callable) -> Evaluation: ...
     def state(self) -> dict[str, np.ndarray]: ...
     def load_state(self, state: dict[str, np.ndarray]) -> None: ...
+    def network_size(self) -> dict: ...   # {'parameters': trained weights, 'neurons': spiking neurons}
+
+
+def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, classes: int = 10) -> np.ndarray:
+    """counts[true, predicted]"""
+    return np.bincount(np.asarray(labels, np.int64) * classes + np.asarray(predictions, np.int64), minlength=classes * classes).reshape(classes, classes)
 
 
 def epoch_rng(seed: int, epoch: int) -> np.random.Generator:
@@ -119,6 +125,8 @@ def train(method: str, side: str, config: RunConfig, dataset: Dataset, learner: 
         "device": learner.device,
         "seed": config.seed,
         "config": config.to_dict(),
+        **learner.network_size(),
+        "test_confusion": confusion_matrix(test_split.labels, test.predictions).tolist(),
         **getattr(learner, "summary_extras", lambda: {})(),
     }
     record.write_summary(summary)

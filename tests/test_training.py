@@ -75,6 +75,20 @@ def test_test_accuracy_comes_from_the_validation_selected_epoch(mnist, tmp_path)
     assert saved["test_samples"] == 200 and 0 <= saved["test_accuracy"] <= 100
 
 
+@pytest.mark.parametrize("factory, side, parameters, neurons", [
+    (_stbp, "hybrid", 784 * 32 + 32 + 32 * 10 + 10, 32 + 10),   # weights and biases
+    (_glsnn, "bio", 784 * 16 + 16 * 10, 16 + 10),               # GLSNN has no biases (Eq. 3)
+])
+def test_summary_counts_the_network_and_the_test_confusion(mnist, tmp_path, factory, side, parameters, neurons):
+    config, make_learner = factory(epochs=1)
+    summary = train("m", side, config, mnist, make_learner(config), tmp_path / "r", log=lambda _: None)
+    assert (summary["parameters"], summary["neurons"]) == (parameters, neurons)
+    confusion = np.array(summary["test_confusion"])
+    assert confusion.shape == (10, 10) and confusion.sum() == summary["test_samples"]
+    assert np.bincount(mnist.test.labels[:summary["test_samples"]], minlength=10).tolist() == confusion.sum(1).tolist()
+    assert 100 * np.trace(confusion) / confusion.sum() == pytest.approx(summary["test_accuracy"])
+
+
 def test_same_seed_same_result(mnist, tmp_path):
     runs = []
     for name in ("a", "b"):

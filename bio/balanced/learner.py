@@ -8,6 +8,7 @@ from brian2 import ms
 from snnsuite.data import Split
 from snnsuite.encoders import BernoulliEncoder
 from snnsuite.errors import DivergenceError, SuiteError
+from snnsuite.records import dense_network_size
 from snnsuite.training import Evaluation
 
 from ..engine import ChunkEngine
@@ -119,6 +120,9 @@ class BalancedLearner:
             spikes += count
         predictions = np.concatenate(predictions)
         return Evaluation(100.0 * float((predictions == split.labels).mean()), spikes / len(split), predictions)
+
+    def network_size(self) -> dict:
+        return dense_network_size([INPUT_SIZE, self.config.hidden, N_CLASSES])
 
     def summary_extras(self) -> dict:
         extras = {"layer_sizes": [INPUT_SIZE, self.config.hidden, N_CLASSES], "inhibitory_fraction": self.config.inhibitory_fraction}

@@ -5,6 +5,7 @@ import numpy as np
 
 from snnsuite.data import Split
 from snnsuite.encoders import make_encoder
+from snnsuite.records import dense_network_size
 from snnsuite.training import Evaluation
 
 from ..engine import ChunkEngine
@@ -105,6 +106,9 @@ class GLSNNLearner:
             spikes += count
         predictions = np.concatenate(predictions)
         return Evaluation(100.0 * float((predictions == split.labels).mean()), spikes / len(split), predictions)
+
+    def network_size(self) -> dict:
+        return dense_network_size(self.config.layer_sizes)
 
     def summary_extras(self) -> dict:
         return {"engine": self.engine.timings.as_dict(), "layer_sizes": list(self.config.layer_sizes)}

@@ -48,6 +48,10 @@ class FeedbackSNN(nn.Module):
         self.register_buffer("power_u", F.normalize(torch.randn(1, *self.state_shape), dim=None))
         self.register_buffer("power_v", F.normalize(torch.randn(1, *self.state_shape), dim=None))
 
+    @property
+    def neurons(self) -> int:
+        return int(torch.tensor(self.state_shape).prod()) * (1 + len(self.forward_layers))
+
     # -- feedback operator with a bounded spectral norm --------------------------------------
     def _adjoint(self, y: torch.Tensor) -> torch.Tensor:
         if isinstance(self.feedback, nn.Linear):
