@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 from brian2 import Synapses, defaultclock
 
+from snnsuite.errors import SuiteError
+
 from .neurons import STP_EFFICACY_FROM_PRE
 from .parameters import STDPParams, STPParams
 
@@ -90,25 +92,36 @@ def integrated_stdp_update(v_pre_start, v_post_start, v_pre_end, v_post_end, eta
     return eta_stdp * (np.outer(v_pre_end, v_post_end) - np.outer(v_pre_start, v_post_start))
 
 
-def sign_preserving_rate(w: np.ndarray, dw: np.ndarray, eta0: float, eta1: float = 0.5) -> np.ndarray:
+EQ6_READINGS = ("literal", "bounded")
+
+
+def sign_preserving_rate(w: np.ndarray, dw: np.ndarray, eta0: float, eta1: float = 0.5,
+                         reading: str = "literal") -> np.ndarray:
     """balanced-tuning.md Eq. 6: the learning rate per synapse.
 
-    eta = eta0 where w dw >= 0; eta = eta0 (-eta1 dw / w) where the update opposes the weight's sign.
-    Interpretation (the paper states the goal w (w + eta dw) >= 0 but Eq. 6 alone does not bound
-    the step): the opposing step eta |dw| is additionally capped at eta1 |w|, so a weight can at most
-    shrink by the factor (1 - eta1) per update and never changes sign.
+    eta = eta0 where w dw >= 0. Where the update opposes the weight's sign, the paper's stated goal
+    is -eta dw / w <= 1 (no sign flip), which Eq. 6 alone does not guarantee; both readings cap the
+    opposing step eta |dw| at eta1 |w|, so a weight shrinks at most by the factor (1 - eta1) per
+    update and never changes sign:
+
+    - 'literal': eta = eta0 (-eta1 dw / w), as printed. The step eta0 eta1 dw^2 / |w| is second
+      order in dw: a small update weakens a synapse far less than the same update strengthens it.
+    - 'bounded': eta = eta0, the cap alone. Weakening and strengthening are symmetric below the cap.
     """
+    if reading not in EQ6_READINGS:
+        raise SuiteError(f"Eq. 6 reading '{reading}': choose one of {', '.join(EQ6_READINGS)}")
     w = np.asarray(w, dtype=float)
     dw = np.asarray(dw, dtype=float)
     eta = np.full(np.broadcast(w, dw).shape, float(eta0))
     opposing = w * dw < 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        eta_opp = eta0 * (-eta1 * dw / w)
+        eta_opp = eta0 * (-eta1 * dw / w) if reading == "literal" else eta
         cap = eta1 * np.abs(w) / np.abs(dw)
     eta[opposing] = np.minimum(eta_opp, cap)[opposing]
     return eta
 
 
-def sign_preserving_update(w: np.ndarray, dw: np.ndarray, eta0: float, eta1: float = 0.5) -> np.ndarray:
+def sign_preserving_update(w: np.ndarray, dw: np.ndarray, eta0: float, eta1: float = 0.5,
+                           reading: str = "literal") -> np.ndarray:
     """w + eta dw with eta from Eq. 6 (see sign_preserving_rate)."""
-    return w + sign_preserving_rate(w, dw, eta0, eta1) * dw
+    return w + sign_preserving_rate(w, dw, eta0, eta1, reading) * dw

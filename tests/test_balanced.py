@@ -74,6 +74,24 @@ def test_inhibitory_share_and_signs_hold_before_and_after_training(mnist, fracti
     assert np.abs(after["w_out"] - before["w_out"]).max() > 0   # it did learn
 
 
+def test_same_seed_same_weights_and_teacher_spikes_at_the_label_only(mnist):
+    """Every spike, the teacher's included, comes from the seeded generator: two learners trained on
+    the same samples end with equal weights."""
+    images, labels = mnist.train.images[:20].reshape(20, -1), mnist.train.labels[:20]
+    states = []
+    for _ in range(2):
+        learner = BalancedLearner(BalancedConfig.from_dict(dict(SMALL, eta_stdp=0.3)))
+        rng = np.random.default_rng(7)
+        for start in (0, 10):
+            x, hidden, output, teaching, _ = learner.present(images[start:start + 10], labels[start:start + 10], rng)
+            at_label = teaching[np.arange(10), labels[start:start + 10]]
+            assert teaching.sum() == at_label.sum() > 0
+            learner.learn(x, hidden, output, teaching)
+        states.append(learner.state())
+    for key in states[0]:
+        np.testing.assert_array_equal(states[0][key], states[1][key], err_msg=key)
+
+
 def test_eq6_never_flips_a_sign_even_for_huge_updates():
     rng = np.random.default_rng(0)
     w = rng.normal(size=(50, 20))

@@ -111,14 +111,22 @@ def test_integrated_stdp_equals_the_per_step_rule():
     np.testing.assert_allclose(integrated_stdp_update(v_pre[0], v_post[0], v_pre[-1], v_post[-1], 0.1), per_step)
 
 
-def test_eq6_never_flips_a_weight_sign():
+@pytest.mark.parametrize("reading", ["literal", "bounded"])
+def test_eq6_never_flips_a_weight_sign(reading):
     rng = np.random.default_rng(1)
     w = rng.normal(size=100_000)
     dw = rng.normal(scale=5, size=100_000)
-    new = sign_preserving_update(w, dw, eta0=2.0)
+    new = sign_preserving_update(w, dw, eta0=2.0, reading=reading)
     assert np.all(np.sign(new) * np.sign(w) >= 0)
     same_sign = w * dw >= 0
     np.testing.assert_allclose(new[same_sign], (w + 2.0 * dw)[same_sign])  # Eq. 6 first case: eta = eta0
+
+
+def test_eq6_readings_weaken_a_synapse_at_second_and_first_order():
+    w, dw = np.array([0.2, -0.2]), np.array([-1e-3, 1e-3])    # small updates towards zero
+    literal = sign_preserving_update(w, dw, eta0=1.0, eta1=0.5, reading="literal")
+    np.testing.assert_allclose(literal - w, -0.5 * dw**2 / w)      # eta0 (-eta1 dw / w) dw
+    np.testing.assert_allclose(sign_preserving_update(w, dw, eta0=1.0, eta1=0.5, reading="bounded") - w, dw)
 
 
 def test_inhibitory_fraction_is_exact():

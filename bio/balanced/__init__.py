@@ -13,7 +13,10 @@ Interpretations where the paper is ambiguous (each is a config value with its re
   sum_j w_ji V_j - V_th ('linear') needs a gain and threshold (`mp_gain`, `mp_threshold`).
 - Eq. 5's denominator dV/dt is the mean tau_m dV/dt of Eq. 1 (all its terms), in magnitude, floored.
 - Eq. 6 applies to every synapse; the input relays have no type, so their weights start with random
-  signs, which Eq. 6 then preserves.
+  signs, which Eq. 6 then preserves. Its second case as printed, eta0 (-eta1 dw / w), makes a
+  weakening step second order in dw (dw^2 / |w|): weights then only grow in magnitude, and the
+  rates ran away. `eq6_reading='bounded'` keeps eta0 for weakening steps too, capped so that no
+  step flips a sign (the paper's stated purpose of eta1); 'literal' is the printed rate, same cap.
 - One 'iteration' (Fig. 3, 7) is one epoch; the weight update of Eq. 12 is averaged over a batch
   presented in one launch.
 """

@@ -27,6 +27,14 @@ def initial_state(config: BalancedConfig) -> dict[str, np.ndarray]:
     return {"w_in": w_in, "w_out": w_out, "excitatory": excitatory.astype(np.int8)}
 
 
+def teaching_spikes(labels: np.ndarray, chunk: int, steps: int, probability: float, rng: np.random.Generator) -> np.ndarray:
+    """(chunk, steps, 10) teacher spikes: the label's relay fires with the spike probability of a
+    white pixel at every step (Sec. 4.4), the others stay silent; rows past len(labels) are blank."""
+    spikes = np.zeros((chunk, steps, N_CLASSES), dtype=np.float32)
+    spikes[np.arange(len(labels)), :, labels] = rng.random((len(labels), steps)) < probability
+    return spikes
+
+
 class BalancedLearner:
     def __init__(self, config: BalancedConfig):
         self.config = config
@@ -64,10 +72,8 @@ class BalancedLearner:
             teaching = np.eye(N_CLASSES)[labels] if labels is not None else np.zeros((n, N_CLASSES))
             return x, hidden, output, teaching, 0
         h = self.engine.handles
-        teaching_values = np.zeros((chunk, N_CLASSES))
-        if labels is not None:
-            teaching_values[np.arange(n), labels] = 1.0
-        self.engine.run({h["stimulus"]: spikes.reshape(chunk * steps, INPUT_SIZE), h["teaching"]: teaching_values,
+        teacher = teaching_spikes(labels if labels is not None else np.zeros(0, int), chunk, steps, self.white_pixel_probability, rng)
+        self.engine.run({h["stimulus"]: spikes.reshape(chunk * steps, INPUT_SIZE), h["teaching"]: teacher.reshape(chunk * steps, N_CLASSES),
                          h["w_in"].w: self.params["w_in"].ravel(), h["w_out"].w: self.params["w_out"].ravel()})
         layers = {}
         for name in ("hidden", "output"):

@@ -2,7 +2,7 @@
 
     relays (784, non-LIF, Bernoulli spikes)  --STP current (Eq. 7-9)-->  hidden (conductance LIF, Eq. 1)
     hidden (E and I neurons)                 --conductances (Eq. 2)-->  output (10 excitatory LIF)
-    teacher (10 relays, label fires at the input's max rate, Sec. 4.4)
+    teacher (10 relays, label fires at the input's max rate, Sec. 4.4; spikes drawn by the learner)
 
 A launch presents `chunk` samples of `steps` steps each. At every sample start (a clock of one
 presentation, 'start' slot) a monitor reads each neuron's per-sample sums, then the sums and the
@@ -12,7 +12,7 @@ state. The learning rules (Eq. 3-6, 11-12) act on these sums between launches (b
 from __future__ import annotations
 
 import numpy as np
-from brian2 import Equations, Hz, Network, NeuronGroup, StateMonitor, Synapses, TimedArray, defaultclock, mV, ms, nS, pA
+from brian2 import Equations, Network, NeuronGroup, StateMonitor, Synapses, TimedArray, defaultclock, mV, ms, nS, pA
 
 from ..devices import source_digest
 from ..neurons import conductance_lif, input_relays
@@ -55,14 +55,15 @@ def build(config: BalancedConfig, chunk: int) -> dict:
     presentation = config.presentation_ms * ms
     steps = config.steps
     stimulus = TimedArray(np.zeros((chunk * steps, 784)), dt=defaultclock.dt, name="stimulus")
-    teaching = TimedArray(np.zeros((chunk, 10)), dt=presentation, name="teaching")
+    teaching = TimedArray(np.zeros((chunk * steps, 10)), dt=defaultclock.dt, name="teaching")
     stp = STP_SETS[config.stp] if config.stp else None
     relays = input_relays(784, stimulus, mode="spikes", stp=stp, name="relays")
     if stp:  # every sample starts from rested synapses
         relays.run_regularly("u = 0\ny = 0", dt=presentation, when="start", order=1, name="relays_sample_reset")
-    teacher = NeuronGroup(10, "rate = teaching(t - chunk_start, i) * max_rate : Hz\ncount : 1\nchunk_start : second (shared, constant)",
-                          threshold="rand() < rate * dt", reset="count += 1", name="teacher",
-                          namespace={"teaching": teaching, "max_rate": config.max_rate_hz * Hz})
+    # The teacher's spikes come drawn, like the input's, so that a seed fixes every spike.
+    teacher = NeuronGroup(10, "count : 1\nchunk_start : second (shared, constant)",
+                          threshold="teaching(t - chunk_start, i) > 0.5", reset="count += 1", name="teacher",
+                          namespace={"teaching": teaching})
     teacher.run_regularly("count = 0", dt=presentation, when="start", order=1, name="teacher_sample_reset")
     hidden = _lif_layer(config.hidden, "hidden", presentation)
     output = _lif_layer(10, "output", presentation)

@@ -87,7 +87,7 @@ def tuned_updates(x, hidden: LayerStates, output: LayerStates, teaching, w_in, w
 
 def apply_type_preserving(w, dw, config) -> np.ndarray:
     """Step 2.7, Eq. 6: the learning rate that never lets an update flip a synapse's sign."""
-    return sign_preserving_update(w, dw, config.eta0, config.eta1)
+    return sign_preserving_update(w, dw, config.eta0, config.eta1, config.eq6_reading)
 
 
 def linear_states(x, w_in, w_out, gain: float, threshold: float) -> tuple[LayerStates, LayerStates]:
