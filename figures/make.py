@@ -119,6 +119,34 @@ def _bars(names, values, paper, title, ylabel, out, name) -> list[Path]:
     return _save(fig, out, name)
 
 
+def figure_balanced_iterations(runs_dir: Path, out: Path) -> list[Path]:
+    """balanced-tuning.md Fig. 3 analogue (784-100-10): training and validation accuracy against
+    iterations (epochs here), beside the hidden and output firing rates of the same epochs."""
+    runs = [s for s in find_summaries(runs_dir) if s["method"] == "balanced" and not is_sweep(s)]
+    if not runs:
+        return []
+    fig, (acc, rates) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for summary in runs:
+        rows = [json.loads(line) for line in (runs_dir / summary["run"] / "metrics.jsonl").read_text().splitlines()]
+        epochs = [r["epoch"] for r in rows]
+        name = f"{summary['run'].split('/')[-1]} (Eq. 6 {summary['config'].get('eq6_reading', 'literal')})"
+        line, = acc.plot(epochs, [r["validation_accuracy"] for r in rows], marker="o", ms=3, label=f"{name}: validation")
+        acc.plot(epochs, [r["train_accuracy"] for r in rows], ls=":", color=line.get_color(), label=f"{name}: training")
+        rates.plot(epochs, [r["hidden_rate_hz"] for r in rows], marker="o", ms=3, color=line.get_color(), label=f"{name}: hidden")
+        rates.plot(epochs, [r["output_rate_hz"] for r in rows], marker="s", ms=3, ls="--", color=line.get_color(), label=f"{name}: output")
+    acc.axhline(97.90, ls="--", color="tab:gray", lw=0.8, label="paper, 784-100-10 (Table 1)")
+    acc.set_xlabel("epoch")
+    acc.set_ylabel("accuracy (%)")
+    acc.set_title("Balanced SNN: accuracy against iterations (Fig. 3)", fontsize=10)
+    rates.set_xlabel("epoch")
+    rates.set_ylabel("mean firing rate (Hz)")
+    rates.set_title("firing rates during training", fontsize=10)
+    for ax in (acc, rates):
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    return _save(fig, out, "balanced_iterations")
+
+
 def figure_balanced_inhibitory(runs_dir: Path, out: Path) -> list[Path]:
     """balanced-tuning.md Fig. 5 analogue: test accuracy against the inhibitory proportion."""
     runs = _named_runs(runs_dir, "balanced", r"inhibitory-(\d+)-cpu-seed\d+")
@@ -289,8 +317,7 @@ def figure_confusion(runs_dir: Path, out: Path) -> list[Path]:
 
 def make_all(runs_dir: str | Path, out: str | Path) -> list[Path]:
     runs_dir, out = Path(runs_dir), Path(out)
-    return [*figure_stp(out), *figure_learning_curves(runs_dir, out), *figure_bench(runs_dir, out),
-            *figure_ide_convergence(out), *figure_ide_memory(runs_dir, out), *figure_firing_rates(runs_dir, out),
-            *figure_glsnn_time(runs_dir, out), *figure_balanced_inhibitory(runs_dir, out),
-            *figure_balanced_ablation(runs_dir, out), *figure_backeisnn_ablation(runs_dir, out),
-            *figure_confusion(runs_dir, out)]
+    from_runs = (figure_learning_curves, figure_bench, figure_ide_memory, figure_firing_rates, figure_glsnn_time,
+                 figure_balanced_iterations, figure_balanced_inhibitory, figure_balanced_ablation,
+                 figure_backeisnn_ablation, figure_confusion)
+    return [*figure_stp(out), *figure_ide_convergence(out), *(path for figure in from_runs for path in figure(runs_dir, out))]
