@@ -10,10 +10,13 @@ state. The runtime device runs the same objects with `Network.run`, for debuggin
 from __future__ import annotations
 
 import atexit
+import fcntl
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import brian2
@@ -21,6 +24,21 @@ import numpy as np
 from brian2 import Network, TimedArray
 
 from .devices import activate, build_directory, check_device
+
+
+@contextmanager
+def build_lock(directory: Path, exclusive: bool):
+    """A lock beside a shared build directory: launches hold it shared, a build exclusively.
+
+    A second process that builds the same structure relinks `main`; without the lock that replaced
+    the binary under a running launch ("Permission denied: './main'") and killed a training run."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    with open(directory.parent / f"{directory.name}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass
@@ -69,8 +87,9 @@ class ChunkEngine:
             # Per process, so that two processes sharing the cached build never mix results.
             self._results = f"results-{os.getpid()}"
             atexit.register(shutil.rmtree, self.directory / self._results, True)
-            brian2.device.build(directory=str(self.directory), results_directory=self._results,
-                                compile=True, run=False, with_output=False)
+            with build_lock(self.directory, exclusive=True):
+                brian2.device.build(directory=str(self.directory), results_directory=self._results,
+                                    compile=True, run=False, with_output=False)
         self.timings.build += time.perf_counter() - began
 
     @property
@@ -85,7 +104,8 @@ class ChunkEngine:
             static = self.directory / "static_arrays"
             existing = set(os.listdir(static))
             try:
-                brian2.device.run(results_directory=self._results, with_output=False, run_args=values)
+                with build_lock(self.directory, exclusive=False):
+                    brian2.device.run(results_directory=self._results, with_output=False, run_args=values)
             finally:
                 self._remove_launch_files(static, existing)
         else:

@@ -1,13 +1,14 @@
 """The compile-once engine: chunk boundaries are invisible, devices agree, builds are reused."""
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from brian2 import ms, nS
 
-from bio.engine import ChunkEngine
+from bio.engine import ChunkEngine, build_lock
 from bio.reference import ReferenceConfig, build_reference, initial_weights
 
 CONFIG = ReferenceConfig(n_input=40, n_hidden=8, sample_duration=40 * ms, g_max=5 * nS, input_mode="spikes")
@@ -76,6 +77,21 @@ def test_a_second_process_reuses_the_compiled_binary(cpp_whole):
     # No code object was recompiled. (main.cpp may be: Brian2 initialises clocks in set order,
     # which Python's per-process string hashing shuffles; relinking it takes a second.)
     assert [o.stat().st_mtime_ns for o in objects] == built
+
+
+def test_a_build_waits_for_launches_of_the_same_binary(cpp_whole):
+    """Another process building the same structure relinks `main`: it must wait until no launch
+    holds the build (here the test holds the launch side of the lock for a while)."""
+    engine, _, _ = cpp_whole
+    script = ("import time; from tests.test_engine import _train, SAMPLES; _train('cpp', SAMPLES); "
+              "print(time.time())")
+    with build_lock(engine.directory, exclusive=False):
+        builder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                                   cwd=Path(__file__).resolve().parents[1])
+        time.sleep(15)   # a cached build takes a few seconds; without the lock it would be done
+        released = time.time()
+    finished = float(builder.communicate(timeout=120)[0].split()[-1])
+    assert builder.returncode == 0 and finished > released
 
 
 @pytest.mark.cuda_compile
