@@ -162,6 +162,17 @@ def test_non_finite_update_is_divergence():
         learner.learn(np.ones((2, 784)), states, output, np.zeros((2, 10)))
 
 
+def test_runaway_rates_are_divergence(mnist):
+    """An epoch whose mean output rate passes max_output_rate_hz stops the run; below it, it goes on."""
+    split = mnist.train.head(50)
+    calm = BalancedLearner(BalancedConfig.from_dict(dict(SMALL, feedforward=False)))
+    rate = calm.train_epoch(split, np.random.default_rng(0), lambda it, **_: it)["output_rate_hz"]
+    assert rate > 0
+    strict = BalancedLearner(BalancedConfig.from_dict(dict(SMALL, feedforward=False, max_output_rate_hz=rate / 2)))
+    with pytest.raises(DivergenceError, match="ran away"):
+        strict.train_epoch(split, np.random.default_rng(0), lambda it, **_: it)
+
+
 @pytest.mark.parametrize("values, needle", [
     (dict(inhibitory_fraction=1.5), "inhibitory_fraction=1.5"),
     (dict(inhibitory_fraction=-0.1), "inhibitory_fraction=-0.1"),

@@ -44,6 +44,7 @@ class BalancedConfig(RunConfig):
     drive_floor: float = param(0.5, "|tau_m dV/dt| in Eq. 4-5's denominator is floored here (normalised units), so a neuron at equilibrium gets a bounded step", "positive")
     input_weight_range: float = param(0.1, "input weights ~ U(-r, r) (Algorithm 1: random uniform); relays have no E/I type", "positive")
     output_weight_range: float = param(0.2, "|hidden-to-output weights| ~ U(0, r), signed by the hidden neuron's type", "positive")
+    max_output_rate_hz: float = param(100.0, "divergence: an epoch whose mean output rate exceeds this stops the run (the teaching signal averages max_rate_hz / 10 = 20 Hz; runaway epochs reached 159-302 Hz)", "positive")
     device: str = param("cpp", "Brian2 device: runtime, cpp or cuda")
     threads: int = param(0, "OpenMP threads of C++ standalone (0: none)", "non_negative")
 

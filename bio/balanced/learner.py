@@ -113,8 +113,12 @@ class BalancedLearner:
             active.append((hidden.a > 0).mean())
             self.learn(x, hidden, output, teaching)
         rate = self.config.max_rate_hz   # activity 1 is a white pixel's rate
-        return {"train_accuracy": 100.0 * correct / len(split), "hidden_rate_hz": float(np.mean(hidden_activity) * rate),
-                "output_rate_hz": float(np.mean(output_activity) * rate), "hidden_active_fraction": float(np.mean(active))}
+        stats = {"train_accuracy": 100.0 * correct / len(split), "hidden_rate_hz": float(np.mean(hidden_activity) * rate),
+                 "output_rate_hz": float(np.mean(output_activity) * rate), "hidden_active_fraction": float(np.mean(active))}
+        if stats["output_rate_hz"] > self.config.max_output_rate_hz:
+            raise DivergenceError(f"firing rates ran away: mean output rate {stats['output_rate_hz']:.0f} Hz > max_output_rate_hz="
+                                  f"{self.config.max_output_rate_hz:g}; the last good checkpoint is kept (--finish writes its summary)")
+        return stats
 
     def evaluate(self, split: Split, progress) -> Evaluation:
         rng = np.random.default_rng([self.config.seed, 2])  # the same encoded test set every time
