@@ -72,8 +72,10 @@ class BalancedLearner:
             teaching = np.eye(N_CLASSES)[labels] if labels is not None else np.zeros((n, N_CLASSES))
             return x, hidden, output, teaching, 0
         h = self.engine.handles
-        teacher = teaching_spikes(labels if labels is not None else np.zeros(0, int), chunk, steps, self.white_pixel_probability, rng)
-        self.engine.run({h["stimulus"]: spikes.reshape(chunk * steps, INPUT_SIZE), h["teaching"]: teacher.reshape(chunk * steps, N_CLASSES),
+        taught = labels if labels is not None else np.zeros(0, dtype=int)   # evaluation: a silent teacher
+        teacher = teaching_spikes(taught, chunk, steps, self.white_pixel_probability, rng)
+        self.engine.run({h["stimulus"]: spikes.reshape(chunk * steps, INPUT_SIZE),
+                         h["teaching"]: teacher.reshape(chunk * steps, N_CLASSES),
                          h["w_in"].w: self.params["w_in"].ravel(), h["w_out"].w: self.params["w_out"].ravel()})
         layers = {}
         for name in ("hidden", "output"):
