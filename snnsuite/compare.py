@@ -44,19 +44,22 @@ def is_sweep(summary: dict) -> bool:
 
 
 def runs_table(runs_dir: str | Path) -> str:
-    """One row per recorded main run, beside the best paper number for its method and dataset.
+    """One row per recorded main run, beside the paper's number for its network, or else the best
+    paper number for its method and dataset.
 
     Energy is bpsta.md Eq. 11 where the method records it; parameters are trained weights and
     biases, neurons the spiking neurons (inputs excluded)."""
     papers = paper_results()
     rows = [
-        "| method | side | dataset | network | run | test acc. (%) | best paper (%) | epochs | train samples | train time (s) | samples/s "
+        "| method | side | dataset | network | run | test acc. (%) | paper (%) | epochs | train samples | train time (s) | samples/s "
         "| spikes/sample | energy SNN/ANN | parameters | neurons | device |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     summaries = [s for s in find_summaries(runs_dir) if not is_sweep(s)]
     for s in summaries:
-        paper = max((p["accuracy"] for p in papers if p["method"] == s["method"] and p["dataset"] == s["dataset"]), default=None)
+        same_task = [p for p in papers if p["method"] == s["method"] and p["dataset"] == s["dataset"]]
+        same_network = [p for p in same_task if p["network"] == _network(s)]   # else the best of the method
+        paper = max((p["accuracy"] for p in same_network or same_task), default=None)
         test = _fmt(s["test_accuracy"]) + ("" if s["test_samples"] >= 10_000 else f" (on {s['test_samples']})")
         rows.append(f"| {s['method']} | {s['side']} | {s['dataset']} | {_network(s)} | {s['run'].split('/')[-1]} | {test} | {_fmt(paper)} | "
                     f"{s['epochs']} | {s['train_samples']} | {_fmt(s['train_seconds'], 1)} | {_fmt(s['samples_per_second'], 1)} | "
