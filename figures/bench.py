@@ -15,10 +15,11 @@ from snnsuite.errors import SuiteError
 from snnsuite.files import atomic_write_json
 from snnsuite.records import environment
 
-BENCHMARKS = ("bio-engine", "bio-glsnn", "bio-balanced", "hybrid-ide-memory", "hybrid-lif")
+BENCHMARKS = ("bio-engine", "bio-glsnn", "bio-balanced", "hybrid-ide-memory", "hybrid-lif", "reference-linear")
 PAPER_GPU_EPOCH_SECONDS = 80.86  # glsnn.md Table 2, one hidden layer of 500, TITAN RTX
 PAPER_TABLE2_SECONDS = {1: 80.86, 2: 124.99, 3: 133.33, 4: 178.25, 5: 200.08, 6: 256.98}  # glsnn.md Table 2
 DEPTH_SLICE = 5_000  # samples timed per depth for the Table 2 analogue, scaled to 60,000
+RIDGE_GRID = (1e-3, 1e-1, 1.0, 10.0, 100.0)
 
 
 def _reference_inputs(data_dir, n: int) -> np.ndarray:
@@ -254,13 +255,46 @@ def hybrid_lif(data_dir, samples: int | None) -> dict:
     }
 
 
+def least_squares_readouts(images: np.ndarray, labels: np.ndarray, ridges) -> dict[float, np.ndarray]:
+    """Affine maps from pixels to one-hot labels minimising the squared error (+ ridge |W|^2), in
+    closed form, one per ridge."""
+    x = np.hstack([images.reshape(len(images), -1).astype(np.float64), np.ones((len(images), 1))])
+    gram, moment = x.T @ x, x.T @ np.eye(int(labels.max()) + 1)[labels]
+    return {ridge: np.linalg.solve(gram + ridge * np.eye(len(gram)), moment) for ridge in ridges}
+
+
+def predict_affine(weights: np.ndarray, images: np.ndarray) -> np.ndarray:
+    return (images.reshape(len(images), -1).astype(np.float64) @ weights[:-1] + weights[-1]).argmax(1)
+
+
+def reference_linear(data_dir, samples: int | None) -> dict:
+    """Test accuracy of the best affine classifier trained by squared error to one-hot targets: the
+    bound for any network whose output is affine in its input, such as GLSNN read literally
+    (glsnn.md Eq. 3 with rarely-firing neurons). Ridge chosen on the validation split."""
+    from snnsuite.data import load
+
+    result = {}
+    for name in ("mnist", "fashion-mnist"):
+        data = load(name, data_dir)
+        train = data.train.head(samples)
+        fits = least_squares_readouts(train.images, train.labels, RIDGE_GRID)
+        validation = {ridge: 100.0 * float((predict_affine(w, data.validation.images) == data.validation.labels).mean())
+                      for ridge, w in fits.items()}
+        best = max(validation, key=validation.get)
+        key = name.replace("-", "_")
+        result[f"{key}_test_accuracy"] = 100.0 * float((predict_affine(fits[best], data.test.images) == data.test.labels).mean())
+        result[key] = {"ridge": best, "validation_accuracy": validation, "train_samples": len(train)}
+    result["model"] = "affine least squares, pixels in [0, 1] (as loaded) -> one-hot, closed form; ridge on validation"
+    return result
+
+
 def run_benchmark(name: str, out_dir: Path, data_dir, samples: int | None) -> Path:
     if name not in BENCHMARKS:
         raise SuiteError(f"benchmark '{name}': unknown; choose one of {', '.join(BENCHMARKS)}")
     if samples is not None and samples < 1:
         raise SuiteError(f"--samples {samples}: must be >= 1")
     measure = {"bio-engine": bio_engine, "bio-glsnn": bio_glsnn, "bio-balanced": bio_balanced, "hybrid-ide-memory": hybrid_ide_memory,
-               "hybrid-lif": hybrid_lif}[name]
+               "hybrid-lif": hybrid_lif, "reference-linear": reference_linear}[name]
     result = {"benchmark": name, **measure(data_dir, samples),
               "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},
               "environment": environment("cpu", 0)}

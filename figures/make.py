@@ -18,6 +18,11 @@ from snnsuite.records import find_summaries  # noqa: E402
 STP_RATES_HZ = (5, 20, 50)
 # balanced-tuning.md Sec. 5.3 (Fig. 7, iteration 100): MP only, MP + feed-forward, MP + FF + STP + 30% I.
 PAPER_BALANCED_ABLATION = {"mp": 58.0, "mp-ff": 89.0, "mp-ff-stp-ei30": 97.9}
+# bpsta.md Table 9, BPSA + BPTA against T: the paper's latency study is on DVS-Gesture, not MNIST.
+PAPER_BPSTA_LATENCY_DVS = {4: 96.18, 8: 96.18, 16: 98.26, 32: 98.27}
+# backeisnn.md Tables VI and VII, Fashion-MNIST in D coding with the paper's network and 200 epochs.
+PAPER_BACKEISNN_KERNEL_D = {1: 92.77, 3: 93.45, 5: 93.12, 7: 92.37}
+PAPER_BACKEISNN_STEPS_D = {10: 92.86, 20: 93.45, 30: 93.35, 40: 93.11}
 
 
 def _save(fig, out: Path, name: str) -> list[Path]:
@@ -152,17 +157,10 @@ def figure_balanced_inhibitory(runs_dir: Path, out: Path) -> list[Path]:
     runs = _named_runs(runs_dir, "balanced", r"inhibitory-(\d+)-cpu-seed\d+")
     if not runs:
         return []
-    percent = sorted(runs, key=int)
     fig, ax = plt.subplots(figsize=(6, 3.8))
-    ax.plot([int(p) for p in percent], [runs[p]["test_accuracy"] for p in percent], marker="o", label="this suite (test)")
     ax.axvspan(60, 80, color="tab:gray", alpha=0.15, label="paper: learns below 60%, fails above 80%")
     ax.axvline(30, ls="--", color="tab:gray", lw=0.8, label="paper's best: 30%")
-    ax.set_xlabel("inhibitory hidden neurons (%)")
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"Balanced SNN: E/I proportion (Fig. 5), {runs[percent[0]]['train_samples']} samples x "
-                 f"{runs[percent[0]]['epochs']} epochs", fontsize=10)
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
+    _sweep(ax, runs, None, "", "inhibitory hidden neurons (%)", "Balanced SNN on MNIST: E/I proportion (Fig. 5)")
     return _save(fig, out, "balanced_inhibitory_sweep")
 
 
@@ -187,6 +185,85 @@ def figure_backeisnn_ablation(runs_dir: Path, out: Path) -> list[Path]:
     return _bars(names, [runs[n]["test_accuracy"] for n in names], None,
                  f"BackEISNN ablation, Fashion-MNIST, {'/'.join(map(str, sorted(epochs)))} epochs (Table X analogue)",
                  "test accuracy (%)", out, "backeisnn_ablation")
+
+
+def _sweep(ax, runs: dict[str, dict], paper: dict | None, paper_label: str, xlabel: str, title: str) -> list[int]:
+    """Test accuracy of a sweep's runs against the swept integer, the paper's numbers dashed beside;
+    returns the x ticks (the swept values of both)."""
+    keys = sorted(runs, key=int)
+    x = [int(k) for k in keys]
+    first = runs[keys[0]]
+    ax.plot(x, [runs[k]["test_accuracy"] for k in keys], marker="o",
+            label=f"this suite ({first['train_samples']} images x {first['epochs']} epochs, {first['test_samples']} test)")
+    if paper:
+        ax.plot(list(paper), list(paper.values()), ls="--", marker="s", color="tab:gray", label=paper_label)
+    ticks = sorted(set(x) | set(paper or ()))
+    ax.set_xticks(ticks, [str(v) for v in ticks])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    return ticks
+
+
+def figure_bpsta_latency(runs_dir: Path, out: Path) -> list[Path]:
+    """bpsta.md Table 9 analogue on MNIST: test accuracy and energy (Eq. 11) against T."""
+    runs = _named_runs(runs_dir, "bpsta", r"latency-T(\d+)-cpu-seed\d+")
+    if not runs:
+        return []
+    fig, (acc, energy) = plt.subplots(1, 2, figsize=(10, 3.6))
+    t = _sweep(acc, runs, PAPER_BPSTA_LATENCY_DVS, "paper, DVS-Gesture (Table 9)", "time steps T",
+               "BPSTA on MNIST: latency (Table 9)")
+    steps = sorted(runs, key=int)
+    energy.plot([int(k) for k in steps], [runs[k]["energy_snn_over_ann"] for k in steps], marker="o")
+    energy.set(xlabel="time steps T", ylabel="energy SNN / ANN (Eq. 11)")
+    energy.set_title("BPSTA: energy estimate against T", fontsize=10)
+    energy.grid(alpha=0.3)
+    for ax in (acc, energy):
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(t, [str(v) for v in t])
+    fig.tight_layout()
+    return _save(fig, out, "bpsta_latency")
+
+
+def figure_backeisnn_sweeps(runs_dir: Path, out: Path) -> list[Path]:
+    """backeisnn.md Tables VI and VII analogue on Fashion-MNIST (D coding): gate kernel size and T."""
+    kernel = _named_runs(runs_dir, "backeisnn", r"fashion-D-kernel(\d+)-cpu-seed\d+")
+    steps = _named_runs(runs_dir, "backeisnn", r"fashion-D-T(\d+)-cpu-seed\d+")
+    if not kernel and not steps:
+        return []
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, runs, paper, xlabel, table in ((axes[0], kernel, PAPER_BACKEISNN_KERNEL_D, "gate kernel size", "VI"),
+                                           (axes[1], steps, PAPER_BACKEISNN_STEPS_D, "time steps T", "VII")):
+        if runs:
+            _sweep(ax, runs, paper, f"paper (Table {table}): full network, 200 epochs",
+                   xlabel, f"BackEISNN, Fashion-MNIST D: {xlabel} (Table {table})")
+    fig.tight_layout()
+    return _save(fig, out, "backeisnn_sweeps")
+
+
+def figure_glsnn_depth(runs_dir: Path, out: Path) -> list[Path]:
+    """glsnn.md Fig. 6 analogue: MNIST test accuracy against the number of 256-neuron hidden layers
+    (the paper plots this without printing its numbers, so none are overlaid)."""
+    runs = _named_runs(runs_dir, "glsnn", r"depth-(\d+)-cpu-seed\d+")
+    if not runs:
+        return []
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    _sweep(ax, runs, None, "", "hidden layers of 256", "GLSNN on MNIST: depth (Fig. 6)")
+    return _save(fig, out, "glsnn_depth")
+
+
+def figure_glsnn_feedback(runs_dir: Path, out: Path) -> list[Path]:
+    """glsnn.md Fig. 9 analogue: feedback layers added from the top of a 7-layer Fashion-MNIST network
+    (0: only the last two weight layers learn)."""
+    runs = _named_runs(runs_dir, "glsnn", r"ablation-7layers-fb(\d+)-cpu-seed\d+")
+    if not runs:
+        return []
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    _sweep(ax, runs, None, "", "hidden layers with random feedback (below the penultimate)",
+           "GLSNN, Fashion-MNIST 784-200x5-10: feedback ablation (Fig. 9)")
+    return _save(fig, out, "glsnn_feedback_ablation")
 
 
 def figure_bench(runs_dir: Path, out: Path) -> list[Path]:
@@ -320,5 +397,6 @@ def make_all(runs_dir: str | Path, out: str | Path) -> list[Path]:
     runs_dir, out = Path(runs_dir), Path(out)
     from_runs = (figure_learning_curves, figure_bench, figure_ide_memory, figure_firing_rates, figure_glsnn_time,
                  figure_balanced_iterations, figure_balanced_inhibitory, figure_balanced_ablation,
-                 figure_backeisnn_ablation, figure_confusion)
+                 figure_backeisnn_ablation, figure_backeisnn_sweeps, figure_bpsta_latency, figure_glsnn_depth,
+                 figure_glsnn_feedback, figure_confusion)
     return [*figure_stp(out), *figure_ide_convergence(out), *(path for figure in from_runs for path in figure(runs_dir, out))]

@@ -163,6 +163,9 @@ PRESETS = {
     # error by lam*alpha/u > 1 at consecutive spikes with u < 0.72 and grows backwards in time.
     "mnist-cpu60": dict(dataset="mnist", time_steps=4, epochs=12, warmup_epochs=1, alpha=0.2, time_budget_minutes=60),
     **{f"latency-T{t}": dict(dataset="mnist", time_steps=t, epochs=15, warmup_epochs=1) for t in (4, 8, 16, 32)},   # Table 9
+    # Table 9 at CPU scale: 10,000 images x 2 epochs per T, with the CPU run's alpha.
+    **{f"latency-T{t}-cpu": dict(dataset="mnist", time_steps=t, epochs=2, warmup_epochs=0, alpha=0.2,
+                                 train_samples=10_000, validation_samples=2_000) for t in (4, 8, 16, 32)},
     **{f"ablation-{name}": dict(dataset="mnist", bpsa=a, bpta=b, epochs=15, warmup_epochs=1)
        for name, a, b in (("baseline", False, False), ("bpsa", True, False), ("bpta", False, True), ("both", True, True))},
 }

@@ -35,12 +35,13 @@ def _network(summary: dict) -> str:
     return "784-" + "-".join(map(str, (hidden,) if isinstance(hidden, int) else hidden)) + "-10"
 
 
-SWEEP_PREFIXES = ("ablation-", "inhibitory-")
+# Run names of sweep and ablation presets: a sweep's prefix, or a swept gate kernel or simulation length.
+SWEEP_RUN = re.compile(r"(ablation|inhibitory|latency|depth)-.*|.*-(kernel|T)\d+-.*")
 
 
 def is_sweep(summary: dict) -> bool:
     """Runs of a sweep or an ablation (named by their preset) are tabled apart from the main runs."""
-    return summary["run"].split("/")[-1].startswith(SWEEP_PREFIXES)
+    return SWEEP_RUN.fullmatch(summary["run"].split("/")[-1]) is not None
 
 
 def runs_table(runs_dir: str | Path) -> str:

@@ -58,6 +58,8 @@ class GLSNNConfig(RunConfig):
 
 
 # One command per paper experiment: `snn train glsnn --preset NAME`.
+# `-cpu` sweep slices (Fig. 6 and 9 analogues): 10,000 training images x 2 epochs, full test set.
+CPU_SLICE = dict(train_samples=10_000, validation_samples=2_000, epochs=2)
 PRESETS = {
     "mnist-paper": dict(dataset="mnist", hidden=(800, 800, 800), epochs=100),               # Table 1, 98.62%
     "fashion-paper": dict(dataset="fashion-mnist", hidden=(200,) * 5, epochs=200),          # Table 3, 89.05%
@@ -70,4 +72,7 @@ PRESETS = {
     # The paper does not name the dataset; Fashion-MNIST is the one its 200-neuron networks use.
     **{f"ablation-{n}layers-fb{k}": dict(dataset="fashion-mnist", hidden=(200,) * (n - 2), epochs=200, feedback_layers=k)
        for n in (7, 8, 10, 12) for k in range(n - 2)},
+    **{f"depth-{n}-cpu": dict(CPU_SLICE, dataset="mnist", hidden=(256,) * n) for n in range(1, 9)},
+    **{f"ablation-7layers-fb{k}-cpu": dict(CPU_SLICE, dataset="fashion-mnist", hidden=(200,) * 5, feedback_layers=k)
+       for k in range(5)},
 }
