@@ -266,26 +266,53 @@ def figure_glsnn_feedback(runs_dir: Path, out: Path) -> list[Path]:
     return _save(fig, out, "glsnn_feedback_ablation")
 
 
+def _load_bench(runs_dir: Path, name: str) -> dict:
+    path = runs_dir / "bench" / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def figure_bench(runs_dir: Path, out: Path) -> list[Path]:
-    path = runs_dir / "bench" / "bio-engine.json"
-    if not path.exists():
+    """The speed benchmarks side by side: the bio engine against one run() per sample, the fused LIF
+    against snnTorch and SpikingJelly, and GLSNN's epoch on this CPU against the paper's GPU."""
+    engine, lif, glsnn = (_load_bench(runs_dir, n) for n in ("bio-engine", "hybrid-lif", "bio-glsnn"))
+    panels = [p for p, bench in (("engine", engine), ("lif", lif), ("glsnn", glsnn)) if bench]
+    if not panels:
         return []
-    bench = json.loads(path.read_text())
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    rates = [bench["naive_samples_per_second"], bench["engine_samples_per_second"]]
-    ax.bar(["one run() per sample\n(runtime)", "compiled engine\n(C++ standalone)"], rates, color=["tab:gray", "tab:green"])
-    ax.set_yscale("log")
-    ax.set_ylabel("training samples / s")
-    ax.set_title(f"Bio engine: {bench['ratio']:.0f}x the naive loop")
-    for i, rate in enumerate(rates):
-        ax.text(i, rate, f"{rate:.1f}", ha="center", va="bottom")
-    return _save(fig, out, "bench_bio_engine")
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.8), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        if panel == "engine":
+            _labelled_bars(ax, ["one run() per sample\n(runtime)", "compiled engine\n(C++ standalone)"],
+                           [engine["naive_samples_per_second"], engine["engine_samples_per_second"]], "{:.1f}")
+            ax.set_ylabel("training samples / s")
+            ax.set_title(f"Bio engine: {engine['ratio']:.0f}x the naive loop", fontsize=10)
+            ax.set_yscale("log")
+        elif panel == "lif":
+            steps = sorted(int(k[1:]) for k in lif["speedup_vs_fastest_peer"])
+            for framework in ("snn-suite", "snntorch", "spikingjelly"):
+                ax.plot(steps, [lif["cells"][f"{framework}_T{t}"]["seconds"] for t in steps], marker="o", label=framework)
+            ax.set(xscale="log", yscale="log", xlabel="time steps T", ylabel="forward + backward (s)")
+            ax.set_xticks(steps, [str(t) for t in steps])
+            ax.legend(fontsize=8)
+            ax.set_title(f"Spiking MLP, batch 128: >= {lif['min_speedup_vs_fastest_peer']:.1f}x the fastest peer", fontsize=10)
+        else:
+            _labelled_bars(ax, ["paper, TITAN RTX", "Brian2 C++,\n1 CPU thread", "torch twin,\nCPU"],
+                           [glsnn["paper_gpu_epoch_seconds"], glsnn["epoch_seconds"], glsnn["torch_epoch_seconds"]], "{:.0f} s")
+            ax.set_ylabel("seconds per 60,000-sample epoch")
+            ax.set_title("GLSNN 784-500-10 epoch (Table 2)", fontsize=10)
+        ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    return _save(fig, out, "benchmarks")
+
+
+def _labelled_bars(ax, names, values, fmt: str) -> None:
+    ax.bar(names, values, color=["tab:gray", "tab:green", "tab:blue"][:len(values)])
+    for i, value in enumerate(values):
+        ax.text(i, value, fmt.format(value), ha="center", va="bottom", fontsize=8)
 
 
 def figure_glsnn_time(runs_dir: Path, out: Path) -> list[Path]:
     """glsnn.md Table 2 analogue: seconds per epoch against depth, this CPU vs the paper's GPU."""
-    path = runs_dir / "bench" / "bio-glsnn.json"
-    bench = json.loads(path.read_text()) if path.exists() else {}
+    bench = _load_bench(runs_dir, "bio-glsnn")
     if "table2_epoch_seconds" not in bench:
         return []
     names = list(bench["table2_epoch_seconds"])
