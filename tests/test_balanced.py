@@ -197,3 +197,21 @@ def test_initial_state_is_seeded():
     config = BalancedConfig.from_dict(SMALL)
     a, b = initial_state(config), initial_state(config)
     assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_eta_stdp_decay_scales_each_epochs_updates(mnist):
+    """Without feed-forward integration no network is built: the schedule is checked on the rules alone."""
+    config = BalancedConfig.from_dict(dict(SMALL, feedforward=False, eta_stdp=1e-4, eta_stdp_decay=0.5))
+    images, labels = mnist.train.images[:10].reshape(10, -1), mnist.train.labels[:10]
+    changes = []
+    for epochs_trained in (0, 1, 3):
+        learner = BalancedLearner(config)
+        learner.params["epochs_trained"] = np.array(epochs_trained)
+        before = learner.state()
+        learner.learn(*learner.present(images, labels, np.random.default_rng(0))[:4])
+        changes.append(learner.params["w_out"] - before["w_out"])
+    assert np.abs(changes[0]).max() > 0
+    np.testing.assert_allclose(changes[1], 0.5 * changes[0], rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(changes[2], 0.125 * changes[0], rtol=1e-9, atol=1e-15)
+    learner.train_epoch(mnist.train.head(10), np.random.default_rng(1), lambda it, **_: it)
+    assert int(learner.state()["epochs_trained"]) == 4

@@ -24,7 +24,7 @@ def initial_state(config: BalancedConfig) -> dict[str, np.ndarray]:
     w_in = rng.uniform(-config.input_weight_range, config.input_weight_range, (INPUT_SIZE, config.hidden))
     sign = np.where(excitatory, 1.0, -1.0)[:, None]
     w_out = sign * rng.uniform(0, config.output_weight_range, (config.hidden, N_CLASSES))
-    return {"w_in": w_in, "w_out": w_out, "excitatory": excitatory.astype(np.int8)}
+    return {"w_in": w_in, "w_out": w_out, "excitatory": excitatory.astype(np.int8), "epochs_trained": np.zeros((), np.int64)}
 
 
 def teaching_spikes(labels: np.ndarray, chunk: int, steps: int, probability: float, rng: np.random.Generator) -> np.ndarray:
@@ -53,7 +53,8 @@ class BalancedLearner:
         return {k: v.copy() for k, v in self.params.items()}
 
     def load_state(self, state: dict[str, np.ndarray]) -> None:
-        self.params = {k: np.array(v) for k, v in state.items()}
+        # Checkpoints written before the eta_STDP schedule existed carry no epoch count.
+        self.params = {"epochs_trained": np.zeros((), np.int64), **{k: np.array(v) for k, v in state.items()}}
 
     def present(self, images: np.ndarray, labels: np.ndarray | None, rng: np.random.Generator):
         """One launch: returns input activity, hidden and output states, teaching activity and spike count.
@@ -93,7 +94,8 @@ class BalancedLearner:
 
     def learn(self, x, hidden, output, teaching) -> None:
         dw_in, dw_out = rules.tuned_updates(x, hidden, output, teaching, self.params["w_in"], self.params["w_out"], self.config)
-        for key, dw in (("w_in", dw_in), ("w_out", dw_out)):
+        schedule = self.config.eta_stdp_decay ** int(self.params["epochs_trained"])   # Eq. 12 is linear in eta_STDP
+        for key, dw in (("w_in", schedule * dw_in), ("w_out", schedule * dw_out)):
             if not np.all(np.isfinite(dw)):
                 raise DivergenceError(f"Eq. 12 update of {key} became non-finite; the last good checkpoint is kept")
             self.params[key] = rules.apply_type_preserving(self.params[key], dw, self.config)
@@ -114,6 +116,7 @@ class BalancedLearner:
             output_activity.append(output.a.mean())
             active.append((hidden.a > 0).mean())
             self.learn(x, hidden, output, teaching)
+        self.params["epochs_trained"] = self.params["epochs_trained"] + 1
         rate = self.config.max_rate_hz   # activity 1 is a white pixel's rate
         stats = {"train_accuracy": 100.0 * correct / len(split), "hidden_rate_hz": float(np.mean(hidden_activity) * rate),
                  "output_rate_hz": float(np.mean(output_activity) * rate), "hidden_active_fraction": float(np.mean(active))}
