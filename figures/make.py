@@ -250,8 +250,18 @@ def figure_glsnn_depth(runs_dir: Path, out: Path) -> list[Path]:
     if not runs:
         return []
     fig, ax = plt.subplots(figsize=(6, 3.8))
+    _affine_reference(ax, runs_dir, "mnist")
     _sweep(ax, runs, None, "", "hidden layers of 256", "GLSNN on MNIST: depth (Fig. 6)")
     return _save(fig, out, "glsnn_depth")
+
+
+def _affine_reference(ax, runs_dir: Path, dataset: str) -> None:
+    """The affine least-squares classifier's test accuracy: the ceiling of GLSNN read literally."""
+    bench = _load_bench(runs_dir, "reference-linear")
+    key = f"{dataset.replace('-', '_')}_test_accuracy"
+    if key in bench:
+        ax.axhline(bench[key], ls=":", color="black", lw=1,
+                   label=f"affine least squares, all training images: {bench[key]:.2f}%")
 
 
 def figure_glsnn_feedback(runs_dir: Path, out: Path) -> list[Path]:
@@ -261,6 +271,7 @@ def figure_glsnn_feedback(runs_dir: Path, out: Path) -> list[Path]:
     if not runs:
         return []
     fig, ax = plt.subplots(figsize=(6, 3.8))
+    _affine_reference(ax, runs_dir, "fashion-mnist")
     _sweep(ax, runs, None, "", "hidden layers with random feedback (below the penultimate)",
            "GLSNN, Fashion-MNIST 784-200x5-10: feedback ablation (Fig. 9)")
     return _save(fig, out, "glsnn_feedback_ablation")
