@@ -370,10 +370,9 @@ def figure_ide_convergence(out: Path) -> list[Path]:
 
 def figure_ide_memory(runs_dir: Path, out: Path) -> list[Path]:
     """ide-fsnn.md Table 4 analogue: training memory against T for IDE and BPTT."""
-    path = runs_dir / "bench" / "hybrid-ide-memory.json"
-    if not path.exists():
+    bench = _load_bench(runs_dir, "hybrid-ide-memory")
+    if not bench:
         return []
-    bench = json.loads(path.read_text())
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     steps = (5, 30, 100)
     for method, label in (("ide-broyden", "IDE (Broyden)"), ("ide-fixed_point", "IDE (fixed-point)"), ("bptt", "BPTT")):
