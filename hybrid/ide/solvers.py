@@ -22,20 +22,23 @@ class SolveReport:
     converged: bool
 
 
-def _relative_residual(vjp: VJP, g: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    r = (vjp(g) + v - g).flatten(1).norm(dim=1)
-    return r / v.flatten(1).norm(dim=1).clamp_min(1e-30)
+def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Per-sample dot products of (batch, n) tensors as (batch, 1), without an elementwise temporary."""
+    return torch.bmm(a.unsqueeze(1), b.unsqueeze(2)).squeeze(2)
 
 
 def fixed_point(vjp: VJP, v: torch.Tensor, max_iter: int = 30, tol: float = 1e-4, damping: float = 1.0):
-    """Damped iteration g <- (1 - damping) g + damping (J^T g + v), starting from g = v."""
+    """Damped iteration g <- (1 - damping) g + damping (J^T g + v), starting from g = v.
+
+    Each product J^T g serves twice: as the next iterate and, minus g, as g's residual."""
+    norm_v = v.flatten(1).norm(dim=1).clamp_min(1e-30)
     g = v.clone()
-    for k in range(1, max_iter + 1):
-        g = (1 - damping) * g + damping * (vjp(g) + v)
-        residual = float(_relative_residual(vjp, g, v).max())
-        if residual < tol:
-            return g, SolveReport(k, residual, True)
-    return g, SolveReport(max_iter, residual, False)
+    for k in range(max_iter + 1):
+        delta = vjp(g).add_(v).sub_(g)                      # J^T g + v - g: the residual of g
+        residual = float((delta.flatten(1).norm(dim=1) / norm_v).max())
+        if residual < tol or k == max_iter:
+            return g, SolveReport(k, residual, residual < tol)
+        g.add_(delta, alpha=damping)
 
 
 def broyden(vjp: VJP, v: torch.Tensor, max_iter: int = 30, tol: float = 1e-4):
@@ -43,43 +46,47 @@ def broyden(vjp: VJP, v: torch.Tensor, max_iter: int = 30, tol: float = 1e-4):
 
     The inverse Jacobian of r is approximated as H = -I + sum_k u_k w_k^T (per sample), starting
     from -I because J is small near a well-conditioned equilibrium (then r'(g) = J^T - I ~ -I).
+    Besides its 2 vectors per iteration it keeps five alive (g, r, the step and the new u and w),
+    updating in place: the stored updates are the solver's only memory that grows.
     """
-    shape = v.shape
-    batch = shape[0]
-    flat = lambda x: x.reshape(batch, -1)  # noqa: E731
-    residual_fn = lambda g: flat(vjp(g.reshape(shape)) + v) - g  # noqa: E731
-    g = flat(v).clone()
-    r = residual_fn(g)
+    shape, batch = v.shape, v.shape[0]
+    v_flat = v.reshape(batch, -1)
+    norm_v = v_flat.norm(dim=1).clamp_min(1e-30)
     us, ws = [], []
-    norm_v = flat(v).norm(dim=1).clamp_min(1e-30)
 
-    def apply_h(y):   # H y
+    def residual_of(g):
+        return vjp(g.reshape(shape)).reshape(batch, -1).add_(v_flat).sub_(g)
+
+    def apply_h_(y):   # H y, overwriting y
+        coefficients = [_dot(w, y) for w in ws]
+        y.neg_()
+        for u, c in zip(us, coefficients):
+            y.addcmul_(u, c)
+        return y
+
+    def apply_ht(y):   # H^T y
         out = -y
         for u, w in zip(us, ws):
-            out = out + u * (w * y).sum(1, keepdim=True)
+            out.addcmul_(w, _dot(u, y))
         return out
 
-    def apply_ht(y):  # H^T y
-        out = -y
-        for u, w in zip(us, ws):
-            out = out + w * (u * y).sum(1, keepdim=True)
-        return out
-
+    g = v_flat.clone()
+    r = residual_of(g)
     residual = float((r.norm(dim=1) / norm_v).max())
     for k in range(1, max_iter + 1):
         if residual < tol:
             return g.reshape(shape), SolveReport(k - 1, residual, True)
-        step = -apply_h(r)
-        g = g + step
-        r_new = residual_fn(g)
-        dr = r_new - r
+        step = apply_h_(r.clone()).neg_()
+        g.add_(step)
+        r_new = residual_of(g)
+        u = apply_h_(r.neg_().add_(r_new))                  # H dr, in the buffer of the old r
         r = r_new
-        h_dr = apply_h(dr)
-        ht_step = apply_ht(step)
-        denominator = (step * h_dr).sum(1, keepdim=True)
+        w = apply_ht(step)
+        denominator = _dot(step, u)
         denominator = torch.where(denominator.abs() < 1e-30, torch.full_like(denominator, 1e-30), denominator)
-        us.append((step - h_dr) / denominator)
-        ws.append(ht_step)
+        us.append(u.neg_().add_(step).div_(denominator))    # (step - H dr) / (step . H dr)
+        ws.append(w)
+        del step
         residual = float((r.norm(dim=1) / norm_v).max())
     return g.reshape(shape), SolveReport(max_iter, residual, residual < tol)
 
