@@ -202,11 +202,12 @@ def hybrid_ide_memory(data_dir, samples: int | None) -> dict:
                 raise SuiteError(f"memory probe {method} T={steps}: failed ({out.stderr.strip().splitlines()[-1]})")
             rows[f"{method}_T{steps}"] = json.loads(out.stdout.strip().splitlines()[-1])
             print(f"{method} T={steps}: {rows[f'{method}_T{steps}']}")
-    default = f"ide-{IDEConfig().solver}"
+    solver = IDEConfig().solver
+    default = f"ide-{solver}"
     ide = [rows[f"{default}_T{t}"]["peak_mib"] for t in (5, 30, 100)]
     return {
         "network": f"MNIST 64C5s (F64C5), LIF, batch {batch}, one SGD step (forward + backward); "
-                   f"ide_over_bptt_at_T30 uses the default solver ({default[4:]}, 30-iteration cap); Broyden also stores its updates",
+                   f"ide_over_bptt_at_T30 uses the default solver ({solver}, 30-iteration cap); Broyden also stores its updates",
         "measure": "peak resident memory above the pre-step level (Linux VmHWM after clear_refs), after a warm-up step, "
                    "one process per cell, glibc returning freed blocks above 64 KiB to the system",
         "peak_mib": rows,
