@@ -167,8 +167,9 @@ PRESETS = {
     **{f"fashion-ablation-cpu-{name}": dict(FASHION_CPU, sfbm=s, beim=b, epochs=3) for name, s, b in ABLATION},
     # 60-minute CPU budgets (issue targets: MNIST 99.2%, Fashion-MNIST 90.5%). The per-step gate
     # convolutions dominate the cost, so T and the gate kernel take the smallest values of the
-    # paper's sweeps (Tables IV-VII) and the x0.1 decay comes after 4 and 6 epochs instead of 40.
+    # paper's sweeps (Tables IV-VII) and the x0.1 decay comes after 4 and 8 epochs instead of 40.
     "mnist-cpu60": dict(dataset="mnist", encoding="direct", time_steps=10, gate_kernel=3, epochs=6, lr_step_epochs=4,
                         time_budget_minutes=60),
-    "fashion-cpu60": dict(FASHION_CPU, epochs=8, lr_step_epochs=6, time_budget_minutes=60),
+    # An epoch of the CPU-sized Fashion-MNIST net takes about 5 minutes on two otherwise idle threads.
+    "fashion-cpu60": dict(FASHION_CPU, epochs=11, lr_step_epochs=8, time_budget_minutes=60),
 }
