@@ -73,6 +73,30 @@ def test_average_rate_approaches_the_fixed_point_as_T_grows(mnist, leak):
         assert gaps[99] < gaps[4] / 5 and gaps[399] < 1.2 * gaps[99]
 
 
+def test_bfloat16_simulation_reaches_the_float32_equilibrium(mnist):
+    """The reduced-precision feedback product changes spikes near threshold, not where the rates go."""
+    rates, gaps = {}, {}
+    for precision in ("float32", "bfloat16"):
+        torch.manual_seed(0)
+        model = FeedbackSNN("F64C5", 2.0, 1.0, 1.0, 0.0, simulation_precision=precision)
+        with torch.no_grad():
+            model.feedback_sigma(100)   # converge the power iteration (training mode), then evaluate
+            model.eval()
+            drive = model.drive(torch.from_numpy(mnist.train.images[:16]).unsqueeze(1) * 4)
+            gain, ones = model.feedback_gain(), torch.ones_like(drive)
+            (a,), _, _ = model.simulate(drive, ones, gain, 100)
+            gaps[precision] = float((model.fixed_point_map(a, drive, ones, gain) - a).norm() / a.norm())
+        rates[precision] = a
+    assert rates["float32"].mean() > 0.05   # the network is active, so the comparison means something
+    assert (rates["bfloat16"] - rates["float32"]).abs().mean() < 1e-3
+    assert gaps["bfloat16"] < 1.1 * gaps["float32"] + 1e-3
+
+
+def test_unknown_simulation_precision_is_named():
+    with pytest.raises(SuiteError, match="simulation_precision 'float16'"):
+        IDEConfig(simulation_precision="float16").validate()
+
+
 def test_solvers_solve_a_known_linear_system():
     torch.manual_seed(1)
     A = torch.randn(3, 20, 20, dtype=torch.float64) * 0.1   # one contraction per sample
