@@ -101,6 +101,7 @@ class SpikingCNN(nn.Module):
         self.votes = int(tokens[-1].group(6))
         self.spike_count = torch.zeros(())
         self.input_rates: list[float] = []
+        self.silent_fractions: list[float] = []
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (T, batch, 28, 28) direct input. Returns per-class voting spike rates (T, batch, 10)."""
@@ -110,7 +111,7 @@ class SpikingCNN(nn.Module):
         static = x.stride(0) == 0
         # Until the first LIF a static image has no time axis: the first layer runs once, not T times.
         h = x[0].unsqueeze(1) if static else x.reshape(steps * batch, 1, 28, 28)
-        count, rates, self.neurons = 0.0, [], 0
+        count, rates, silent, self.neurons = 0.0, [], [], 0
         for layer in self.layers:
             if isinstance(layer, TimeDropout):
                 h = layer(h.reshape(steps, batch, *h.shape[1:])).flatten(0, 1)
@@ -124,16 +125,19 @@ class SpikingCNN(nn.Module):
             current = current.unsqueeze(0).expand(steps, *current.shape) if static else current.reshape(steps, batch, *current.shape[1:])
             spikes = lif_fused(current, self.config.decay, self.config.threshold, self.surrogate, True, self.alpha)
             count += float(spikes.detach().sum())
+            # BPSA's surrogate is zero at silent neurons: one that never fires gets no gradient again.
+            silent.append(float((spikes.detach().sum((0, 1)) == 0).float().mean()))
             self.neurons += spikes[0, 0].numel()
             h, static = spikes.flatten(0, 1), False
         self.spike_count = torch.tensor(count)
-        self.input_rates = rates
+        self.input_rates, self.silent_fractions = rates, silent
         return h.reshape(steps, batch, 10, self.votes).mean(-1)
 
 
 class BPSTALearner(TorchLearner):
     def summary_extras(self) -> dict:
-        """bpsta.md Eq. 11 per sample, from the last evaluated batch's firing rates (Table 6 analogue).
+        """bpsta.md Eq. 11 per sample, from the last evaluated batch's firing rates (Table 6 analogue),
+        and the share of each spiking layer's neurons that fired on none of that batch's samples.
 
         The first layer sees the real-valued image once (direct input), so it costs MACs like the
         ANN; every later layer costs one accumulate per input spike and synapse, at each of T steps.
@@ -141,7 +145,8 @@ class BPSTALearner(TorchLearner):
         macs, rates = self.model.macs, self.model.input_rates
         ann = sum(macs) * E_FL_MAC_PJ
         snn = macs[0] * E_FL_MAC_PJ + sum(m * r for m, r in zip(macs[1:], rates)) * E_INT_AC_PJ * self.config.time_steps
-        return {"layer_input_rates": rates, "energy_ann_pj": ann, "energy_snn_pj": snn, "energy_snn_over_ann": snn / ann}
+        return {"layer_input_rates": rates, "layer_silent_fractions": self.model.silent_fractions,
+                "energy_ann_pj": ann, "energy_snn_pj": snn, "energy_snn_over_ann": snn / ann}
 
 
 def make_learner(config: BPSTAConfig) -> BPSTALearner:

@@ -31,6 +31,19 @@ def test_a_training_epoch_moves_the_weights_and_reports_energy(mnist):
     assert 0 < extras["energy_snn_pj"] and len(extras["layer_input_rates"]) == 3  # weight layers after the first
 
 
+def test_silent_fractions_count_neurons_that_never_fire():
+    model = SpikingCNN(BPSTAConfig.from_dict(SMALL)).eval()
+    hidden, voting = [layer[1] for layer in model.layers if isinstance(layer, torch.nn.Sequential)
+                      and isinstance(layer[-1], torch.nn.Linear)]
+    with torch.no_grad():
+        for layer, bias in ((hidden, 1.0), (voting, 0.0)):   # u = bias at every step; the threshold is 0.5
+            layer.weight.zero_()
+            layer.bias.fill_(bias)
+        hidden.bias[:16] = 0.1                                 # a quarter stays below it (u -> 0.27 in 3 steps)
+    model(torch.rand(3, 4, 28, 28))
+    assert model.silent_fractions[-2:] == [0.25, 1.0]
+
+
 @pytest.mark.parametrize("values, needle", [
     (dict(structure="8C3-FOO"), "structure '8C3-FOO'"),
     (dict(structure="8C3-64FC"), "ending in 10V"),
