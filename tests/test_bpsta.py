@@ -36,7 +36,7 @@ def test_silent_fractions_count_neurons_that_never_fire():
     hidden, voting = [layer[1] for layer in model.layers if isinstance(layer, torch.nn.Sequential)
                       and isinstance(layer[-1], torch.nn.Linear)]
     with torch.no_grad():
-        for layer, bias in ((hidden, 1.0), (voting, 0.0)):   # u = bias at every step; the threshold is 0.5
+        for layer, bias in ((hidden, 1.0), (voting, 0.0)):   # a constant current = bias; the threshold is 0.5
             layer.weight.zero_()
             layer.bias.fill_(bias)
         hidden.bias[:16] = 0.1                                 # a quarter stays below it (u -> 0.27 in 3 steps)
