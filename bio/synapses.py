@@ -95,6 +95,12 @@ def integrated_stdp_update(v_pre_start, v_post_start, v_pre_end, v_post_end, eta
 EQ6_READINGS = ("literal", "bounded")
 
 
+def _along_sign(w: np.ndarray, dw: np.ndarray) -> np.ndarray:
+    """dw measured along w's sign bit: positive strengthens the synapse, negative weakens it."""
+    dw = np.asarray(dw, dtype=float)
+    return np.where(np.signbit(w), -dw, dw)
+
+
 def sign_preserving_rate(w: np.ndarray, dw: np.ndarray, eta0: float, eta1: float = 0.5,
                          reading: str = "literal") -> np.ndarray:
     """balanced-tuning.md Eq. 6: the learning rate per synapse.
@@ -107,21 +113,29 @@ def sign_preserving_rate(w: np.ndarray, dw: np.ndarray, eta0: float, eta1: float
     - 'literal': eta = eta0 (-eta1 dw / w), as printed. The step eta0 eta1 dw^2 / |w| is second
       order in dw: a small update weakens a synapse far less than the same update strengthens it.
     - 'bounded': eta = eta0, the cap alone. Weakening and strengthening are symmetric below the cap.
+
+    A weight's sign is read from its sign bit, not from the product w dw: a synapse weakened on
+    every update shrinks geometrically to subnormal numbers, where w dw underflows to zero and
+    would pass for a strengthening step (an MNIST run flipped 56 excitatory synapses that way).
     """
     if reading not in EQ6_READINGS:
         raise SuiteError(f"Eq. 6 reading '{reading}': choose one of {', '.join(EQ6_READINGS)}")
     w = np.asarray(w, dtype=float)
     dw = np.asarray(dw, dtype=float)
+    magnitude = np.abs(w)
     eta = np.full(np.broadcast(w, dw).shape, float(eta0))
-    opposing = w * dw < 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        eta_opp = eta0 * (-eta1 * dw / w) if reading == "literal" else eta
-        cap = eta1 * np.abs(w) / np.abs(dw)
+    opposing = _along_sign(w, dw) < 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        eta_opp = eta0 * eta1 * np.abs(dw) / magnitude if reading == "literal" else eta
+        cap = eta1 * magnitude / np.abs(dw)
     eta[opposing] = np.minimum(eta_opp, cap)[opposing]
     return eta
 
 
 def sign_preserving_update(w: np.ndarray, dw: np.ndarray, eta0: float, eta1: float = 0.5,
                            reading: str = "literal") -> np.ndarray:
-    """w + eta dw with eta from Eq. 6 (see sign_preserving_rate)."""
-    return w + sign_preserving_rate(w, dw, eta0, eta1, reading) * dw
+    """w + eta dw with eta from Eq. 6 (see sign_preserving_rate), computed on |w| and given back
+    w's sign bit, so that a weight that has underflowed to a signed zero keeps its type."""
+    w = np.asarray(w, dtype=float)
+    eta = sign_preserving_rate(w, dw, eta0, eta1, reading)
+    return np.copysign(np.abs(w) + eta * _along_sign(w, dw), w)

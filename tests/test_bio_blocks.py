@@ -122,6 +122,16 @@ def test_eq6_never_flips_a_weight_sign(reading):
     np.testing.assert_allclose(new[same_sign], (w + 2.0 * dw)[same_sign])  # Eq. 6 first case: eta = eta0
 
 
+@pytest.mark.parametrize("reading", ["literal", "bounded"])
+def test_eq6_keeps_the_sign_of_a_weight_weakened_into_subnormal_numbers(reading):
+    w = np.array([0.01, -0.01])
+    for _ in range(2_000):   # every update weakens: the cap halves |w| until it underflows to a signed zero
+        w = sign_preserving_update(w, -1e-3 * np.copysign(1.0, w), eta0=1.0, eta1=0.5, reading=reading)
+    assert list(np.signbit(w)) == [False, True] and np.all(np.abs(w) < 1e-300)
+    grown = sign_preserving_update(w, np.array([1e-3, -1e-3]), eta0=1.0, reading=reading)   # strengthening still works
+    np.testing.assert_allclose(grown, [1e-3, -1e-3])
+
+
 def test_eq6_readings_weaken_a_synapse_at_second_and_first_order():
     w, dw = np.array([0.2, -0.2]), np.array([-1e-3, 1e-3])    # small updates towards zero
     literal = sign_preserving_update(w, dw, eta0=1.0, eta1=0.5, reading="literal")
