@@ -83,7 +83,8 @@ class ChunkEngine:
         self.duration = self.chunk_samples * self.sample_duration
         if self.standalone:
             self.network.run(self.duration)  # recorded, not run: build_on_run=False
-            self.directory = build_directory(self.device, self.structure_key)
+            # OpenMP changes the generated code, so each thread count gets its own build.
+            self.directory = build_directory(self.device, f"{self.structure_key}|threads={self.threads or 0}")
             # Per process, so that two processes sharing the cached build never mix results.
             self._results = f"results-{os.getpid()}"
             atexit.register(shutil.rmtree, self.directory / self._results, True)
