@@ -125,7 +125,7 @@ def test_eq6_never_flips_a_weight_sign(reading):
 @pytest.mark.parametrize("reading", ["literal", "bounded"])
 def test_eq6_keeps_the_sign_of_a_weight_weakened_into_subnormal_numbers(reading):
     w = np.array([0.01, -0.01])
-    for _ in range(2_000):   # every update weakens: the cap halves |w| until it underflows to a signed zero
+    for _ in range(2_000):   # every update weakens: the cap halves |w| down into subnormal numbers
         w = sign_preserving_update(w, -1e-3 * np.copysign(1.0, w), eta0=1.0, eta1=0.5, reading=reading)
     assert list(np.signbit(w)) == [False, True] and np.all(np.abs(w) < 1e-300)
     grown = sign_preserving_update(w, np.array([1e-3, -1e-3]), eta0=1.0, reading=reading)   # strengthening still works
