@@ -57,6 +57,33 @@ def test_std_efficacy_follows_tsodyks_markram():
     assert efficacy[-1] < 0.5 * efficacy[0]   # depression
 
 
+def test_eq5_denominator_sums_match_the_membrane_trace():
+    """The per-sample sums that Eq. 5 divides by, recomputed from recorded v, g_E, g_I and I_syn:
+    'printed' holds the leak and excitatory terms alone, 'full' all of Eq. 1's right-hand side."""
+    config = BalancedConfig.from_dict(dict(hidden=4, inhibitory_fraction=0.5, batch_size=1, presentation_ms=40.0))
+    engine = ChunkEngine("runtime", lambda n: balanced_network.build(config, n), 1, 40 * ms, "test-eq5",
+                         runtime_target="numpy")
+    layers = {name: engine.handles[name] for name in ("hidden", "output")}
+    monitors = {name: StateMonitor(group, ["v", "g_E", "g_I", "I_syn"], record=True, when="end", order=1, name=f"{name}_trace")
+                for name, group in layers.items()}
+    engine.network.add(*monitors.values())
+    rng = np.random.default_rng(4)
+    state = initial_state(config)
+    engine.run({engine.handles["stimulus"]: (rng.random((config.steps, 784)) < 0.1).astype(float),
+                engine.handles["w_in"].w: 10 * np.abs(state["w_in"]).ravel(), engine.handles["w_out"].w: state["w_out"].ravel()})
+    lif = balanced_network.LIF
+    scale = float(lif.V_th - lif.V_L)
+    for name, group in layers.items():
+        m = monitors[name]
+        v, g_e, g_i, i_syn = (np.asarray(getattr(m, k)) for k in ("v", "g_E", "g_I", "I_syn"))
+        g_l = float(lif.g_L)
+        printed = (-(v - float(lif.V_L)) - g_e / g_l * (v - float(lif.V_E))) / scale
+        full = printed + (-g_i / g_l * (v - float(lif.V_I)) + i_syn / g_l) / scale
+        np.testing.assert_allclose(group.printed_drive_sum[:], printed.sum(1), rtol=1e-9, err_msg=name)
+        np.testing.assert_allclose(group.drive_sum[:], full.sum(1), rtol=1e-9, err_msg=name)
+    assert np.asarray(monitors["output"].g_E).max() > 0 and np.asarray(monitors["hidden"].I_syn).max() > 0   # every term in play
+
+
 @pytest.mark.parametrize("fraction", [0.0, 0.3])
 def test_inhibitory_share_and_signs_hold_before_and_after_training(mnist, fraction):
     config = BalancedConfig.from_dict(dict(SMALL, inhibitory_fraction=fraction, eta_stdp=0.3))
@@ -181,6 +208,7 @@ def test_runaway_rates_are_divergence(mnist):
     (dict(presentation_ms=20.25), "multiple of dt_ms"),
     (dict(max_rate_hz=5000.0), "above one spike per step"),
     (dict(mp_reference="other"), "mp_reference"),
+    (dict(eq5_denominator="other"), "eq5_denominator"),
 ])
 def test_bad_config_fails_before_any_build(values, needle):
     with pytest.raises(SuiteError, match=needle):

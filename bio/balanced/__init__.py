@@ -11,7 +11,10 @@ Interpretations where the paper is ambiguous (each is a config value with its re
   outputs it drives: that is how supervision of the output (Eq. 11) reaches the hidden layer. By
   default the forward pass's own state is the balanced one (`mp_reference='free'`); the literal
   sum_j w_ji V_j - V_th ('linear') needs a gain and threshold (`mp_gain`, `mp_threshold`).
-- Eq. 5's denominator dV/dt is the mean tau_m dV/dt of Eq. 1 (all its terms), in magnitude, floored.
+- Eq. 5's denominator dV/dt is the mean of the terms Eq. 5 prints, -(V - V_L) - g_E/g_L (V - V_E),
+  in magnitude, floored (`eq5_denominator='printed'`). The hidden layer is driven by Eq. 9's current,
+  which that denominator leaves out; with all of Eq. 1's terms ('full') it grows with the firing
+  rate, quiet neurons take the largest steps and the hidden rates rose every epoch.
 - Eq. 6 applies to every synapse; the input relays have no type, so their weights start with random
   signs, which Eq. 6 then preserves. Its second case as printed, eta0 (-eta1 dw / w), makes a
   weakening step second order in dw (dw^2 / |w|): weights then only grow in magnitude, and the

@@ -12,6 +12,7 @@ from snnsuite.errors import SuiteError
 
 INPUT_SIZE, N_CLASSES = 784, 10
 STP_SETS = ("stf", "std")
+EQ5_DENOMINATORS = ("printed", "full")
 
 
 @dataclass
@@ -42,6 +43,7 @@ class BalancedConfig(RunConfig):
     mp_reference: str = param("free", "Delta E of Eq. 3 from the forward pass's own equilibrium ('free'); 'linear' (sum_j w V_j - V_th literally) grows the weights without bound here")
     mp_gain: float = param(1.0, "kappa in Delta E = V - (kappa sum_j w_ji V_j - V_th) (Eq. 3): the paper's V_j and V_i share no unit here (activity)", "positive")
     mp_threshold: float = param(0.0, "V_th of Eq. 3 in activity units: 0, as a neuron at rest has no activity", "non_negative")
+    eq5_denominator: str = param("printed", "Eq. 5's dV/dt: 'printed' takes the terms Eq. 5 prints, leak and excitatory conductance (for the current-driven hidden layer, -(V - V_L)); 'full' adds Eq. 1's I_syn and inhibitory terms, which grow with the firing rate (~5.8 x activity), so quiet neurons took the largest steps and the hidden rates rose every epoch (30 -> 60 Hz)")
     drive_floor: float = param(0.5, "|tau_m dV/dt| in Eq. 4-5's denominator is floored here (normalised units), so a neuron at equilibrium gets a bounded step", "positive")
     input_weight_range: float = param(0.1, "input weights ~ U(-r, r) (Algorithm 1: random uniform); relays have no E/I type", "positive")
     output_weight_range: float = param(0.2, "|hidden-to-output weights| ~ U(0, r), signed by the hidden neuron's type", "positive")
@@ -51,6 +53,8 @@ class BalancedConfig(RunConfig):
 
     def validate(self) -> "BalancedConfig":
         super().validate()
+        if self.eq5_denominator not in EQ5_DENOMINATORS:
+            raise SuiteError(f"eq5_denominator '{self.eq5_denominator}': choose one of {', '.join(EQ5_DENOMINATORS)}")
         if self.mp_reference not in ("free", "linear"):
             raise SuiteError(f"mp_reference '{self.mp_reference}': choose 'free' or 'linear'")
         from bio.synapses import EQ6_READINGS

@@ -82,7 +82,7 @@ class BalancedLearner:
         for name in ("hidden", "output"):
             sums = network.read_sums(h[name], h["monitors"][name], network.SUM_NAMES, chunk)
             layers[name] = rules.LayerStates(sums["count"][:n] / self.spike_scale, sums["v_sum"][:n] / steps,
-                                             sums["drive_sum"][:n] / steps)
+                                             sums[network.EQ5_DENOMINATOR_SUMS[self.config.eq5_denominator]][:n] / steps)
         teaching = network.read_sums(h["teacher"], h["monitors"]["teacher"], ["count"], chunk)["count"][:n] / self.spike_scale
         spike_total = int(round((layers["hidden"].a.sum() + layers["output"].a.sum()) * self.spike_scale))
         return x, layers["hidden"], layers["output"], teaching, spike_total

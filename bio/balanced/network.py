@@ -22,19 +22,23 @@ from .config import BalancedConfig
 
 LIF = ConductanceLIFParams()
 STP_SETS = {"stf": STF, "std": STD}
-# Per-sample sums of each LIF neuron: potential and tau_m dV/dt of Eq. 1 (the denominator of
-# Eq. 4-5), both normalised so that rest is 0 and threshold 1; spikes counted by the reset.
+# Per-sample sums of each LIF neuron, normalised so that rest is 0 and threshold 1: the potential;
+# the terms of tau_m dV/dt that Eq. 5's denominator prints (leak and excitatory conductance);
+# all of Eq. 1's right-hand side; spikes counted by the reset.
 SUMS = Equations("""
 v_sum : 1
+printed_drive_sum : 1
 drive_sum : 1
 count : 1
 """)
 ACCUMULATE = """
 v_sum += (v - V_L) / (V_th - V_L)
+printed_drive_sum += (-(v - V_L) - g_E/g_L*(v - V_E)) / (V_th - V_L)
 drive_sum += (-(v - V_L) - g_E/g_L*(v - V_E) - g_I/g_L*(v - V_I) + I_syn/g_L) / (V_th - V_L)
 """
-SAMPLE_RESET = "v = V_L\ng_E = 0*nS\ng_I = 0*nS\nI_syn = 0*pA\nv_sum = 0\ndrive_sum = 0\ncount = 0"
-SUM_NAMES = ("v_sum", "drive_sum", "count")
+SAMPLE_RESET = "v = V_L\ng_E = 0*nS\ng_I = 0*nS\nI_syn = 0*pA\nv_sum = 0\nprinted_drive_sum = 0\ndrive_sum = 0\ncount = 0"
+SUM_NAMES = ("v_sum", "printed_drive_sum", "drive_sum", "count")
+EQ5_DENOMINATOR_SUMS = {"printed": "printed_drive_sum", "full": "drive_sum"}
 
 
 def structure_key(config: BalancedConfig, chunk: int) -> str:

@@ -4,9 +4,8 @@ States are dimensionless and per sample (rows of a batch). The V of Eq. 3 and 10
 activity `a` (spikes per presentation over the spikes a white pixel's relay fires, so an input's
 activity is its pixel intensity): the paper identifies a neuron's spikes with its "non-differential
 potential" (Sec. 3.1, Eq. 2), and Eq. 10 compares V with the teaching spikes. The denominator of
-Eq. 4-5 is `drive`, the mean tau_m dV/dt of the membrane (right-hand side of Eq. 1) normalised so
-that rest is 0 and threshold 1; Eq. 5 writes only its leak and excitatory terms, but the hidden
-layer here is driven by Eq. 9's current, so all terms of Eq. 1 are kept.
+Eq. 4-5 is `drive`, the per-sample mean of the terms of tau_m dV/dt that Eq. 5 prints (leak and
+excitatory conductance; config `eq5_denominator`), normalised so that rest is 0 and threshold 1.
 """
 from __future__ import annotations
 
@@ -55,7 +54,7 @@ class LayerStates:
 
     a: np.ndarray        # activity: the V that Eq. 2-3 and 10-12 use
     v: np.ndarray        # mean membrane potential, 0 at rest and 1 at threshold
-    drive: np.ndarray    # mean tau_m dV/dt, Eq. 4-5's denominator
+    drive: np.ndarray    # mean tau_m dV/dt (the terms config.eq5_denominator names), Eq. 4-5's denominator
 
 
 def tuned_updates(x, hidden: LayerStates, output: LayerStates, teaching, w_in, w_out, config) -> tuple[np.ndarray, np.ndarray]:
