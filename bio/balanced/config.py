@@ -93,10 +93,12 @@ ABLATION = {   # Fig. 7: integration of the principles at equal iterations
 PRESETS = {
     "mnist-100": dict(dataset="mnist", hidden=100),                                   # Table 1: 97.90%
     "mnist-6400": dict(dataset="mnist", hidden=6400),                                 # Table 1: 98.64%
-    # The best validated CPU schedule: eta_STDP summed over the run (0.15) as the constant-rate
-    # runs had summed by their peaks, then annealed, so the hidden rates level off below 60 Hz.
-    "mnist-100-cpu60": dict(dataset="mnist", hidden=100, epochs=100, time_budget_minutes=60.0, eta_stdp=0.03,
-                            eta_stdp_decay=0.8),
+    # The best validated CPU schedule with Eq. 5 as printed: a fast, annealed eta_STDP with a
+    # smaller MP step (probes, validation after epoch 1: 92.85% against 89.2% at 0.03 / 0.5), and
+    # 100 ms presentations, since the hidden code turns sparse (~10 Hz) and spike-count noise in
+    # the learning then costs more than the halved sample rate (epoch 1: 92.85% against 91.3%).
+    "mnist-100-cpu60": dict(dataset="mnist", hidden=100, epochs=100, time_budget_minutes=60.0, presentation_ms=100.0,
+                            eta_stdp=0.1, eta_mp=0.25, eta_stdp_decay=0.8),
     # Fig. 4-5: the inhibitory proportion, 0%-90% in steps of 10%.
     **{f"inhibitory-{p}": dict(dataset="mnist", inhibitory_fraction=p / 100) for p in INHIBITORY_PERCENT},
     **{f"inhibitory-{p}-cpu": dict(CPU_SLICE, dataset="mnist", inhibitory_fraction=p / 100) for p in INHIBITORY_PERCENT},
