@@ -35,7 +35,7 @@ class BalancedConfig(RunConfig):
     # Learning (Eq. 3-6, 11, 12).
     eta_mp: float = param(0.5, "eta_MP of Eq. 5", "non_negative")
     eta_c: float = param(1.0, "eta^c of Eq. 11: the output moves all the way to the teaching signal", "non_negative")
-    eta_stdp: float = param(0.015, "eta_STDP of Eq. 12: at 0.03 validation rose faster but peaked at epoch 4 (92.30%, against 92.66% at epoch 9 at 0.015) and fell as the hidden rate passed 60 Hz at a constant rate; mnist-100-cpu60 starts at 0.03 and decays it", "positive")
+    eta_stdp: float = param(0.015, "eta_STDP of Eq. 12: at 0.03 validation rose faster but peaked at epoch 4 (92.30%, against 92.66% at epoch 9 at 0.015) and fell as the hidden rate passed 60 Hz at a constant rate (both with eq5_denominator=full); mnist-100-cpu60 starts at 0.1 and decays it", "positive")
     eta_stdp_decay: float = param(1.0, "eta_STDP is multiplied by this after every epoch; the paper gives no schedule, 1 keeps its rate constant", "fraction")
     eta0: float = param(1.0, "eta_0 of Eq. 6: eta_STDP already sets the step, so eta_0 only carries Eq. 6's case split", "positive")
     eta1: float = param(0.5, "eta_1 of Eq. 6 (the paper's value)", "fraction")
