@@ -127,15 +127,21 @@ def _bars(names, values, paper, title, ylabel, out, name) -> list[Path]:
 
 def figure_balanced_iterations(runs_dir: Path, out: Path) -> list[Path]:
     """balanced-tuning.md Fig. 3 analogue (784-100-10): training and validation accuracy against
-    iterations (epochs here), beside the hidden and output firing rates of the same epochs."""
-    runs = [s for s in find_summaries(runs_dir) if s["method"] == "balanced" and not is_sweep(s)]
-    if not runs:
+    iterations (epochs here), beside the hidden and output firing rates of the same epochs. One run
+    per reading of Eq. 5's denominator: the one with the best validation accuracy."""
+    best = {}
+    for summary in find_summaries(runs_dir):
+        if summary["method"] == "balanced" and not is_sweep(summary):
+            reading = summary["config"].get("eq5_denominator", "full")
+            if reading not in best or summary["validation_accuracy"] > best[reading]["validation_accuracy"]:
+                best[reading] = summary
+    if not best:
         return []
     fig, (acc, rates) = plt.subplots(1, 2, figsize=(11, 3.8))
-    for summary in runs:
+    for reading, summary in sorted(best.items()):
         rows = [json.loads(line) for line in (runs_dir / summary["run"] / "metrics.jsonl").read_text().splitlines()]
         epochs = [r["epoch"] for r in rows]
-        name = f"{summary['run'].split('/')[-1]} (Eq. 6 {summary['config'].get('eq6_reading', 'literal')})"
+        name = f"{summary['run'].split('/')[-1]} (Eq. 5 {reading})"
         line, = acc.plot(epochs, [r["validation_accuracy"] for r in rows], marker="o", ms=3, label=f"{name}: validation")
         acc.plot(epochs, [r["train_accuracy"] for r in rows], ls=":", color=line.get_color(), label=f"{name}: training")
         rates.plot(epochs, [r["hidden_rate_hz"] for r in rows], marker="o", ms=3, color=line.get_color(), label=f"{name}: hidden")
