@@ -131,7 +131,7 @@ def figure_balanced_iterations(runs_dir: Path, out: Path) -> list[Path]:
     per reading of Eq. 5's denominator: the one with the best validation accuracy."""
     best = {}
     for summary in find_summaries(runs_dir):
-        if summary["method"] == "balanced" and not is_sweep(summary):
+        if summary["method"] == "balanced" and not is_sweep(summary) and summary["validation_accuracy"] is not None:
             reading = summary["config"].get("eq5_denominator", "full")
             if reading not in best or summary["validation_accuracy"] > best[reading]["validation_accuracy"]:
                 best[reading] = summary

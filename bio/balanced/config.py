@@ -95,8 +95,9 @@ PRESETS = {
     "mnist-6400": dict(dataset="mnist", hidden=6400),                                 # Table 1: 98.64%
     # The best validated CPU schedule with Eq. 5 as printed: a fast, annealed eta_STDP with a
     # smaller MP step (probes, validation after epoch 1: 92.85% against 89.2% at 0.03 / 0.5), and
-    # 100 ms presentations, since the hidden code turns sparse (~10 Hz) and spike-count noise in
-    # the learning then costs more than the halved sample rate (epoch 1: 92.85% against 91.3%).
+    # 100 ms presentations, since the hidden code turns sparse (excitatory ~10 Hz in the probes)
+    # and spike-count noise in the learning then costs more than the halved sample rate (epoch 1:
+    # 92.85% against 91.3%).
     "mnist-100-cpu60": dict(dataset="mnist", hidden=100, epochs=100, time_budget_minutes=60.0, presentation_ms=100.0,
                             eta_stdp=0.1, eta_mp=0.25, eta_stdp_decay=0.8),
     # Fig. 4-5: the inhibitory proportion, 0%-90% in steps of 10%.
