@@ -24,7 +24,9 @@ dI_syn/dt = -I_syn / tau_syn : amp
 """)
 # glsnn.md Eq. 2-3: the discretised conductance LIF as the paper states it, one step of dt per
 # update (dimensionless potentials; constants in parameters.GLSNNNeuronParams). I is this step's
-# input sum_j w_ji S_j(t+1); S is the neuron's output, which carries its spikes.
+# input sum_j w_ji S_j(t+1); S is the neuron's output. Eq. 3's last line has two readings
+# (GLSNN_OUTPUT): as printed, S = I + tau delta, which passes the input on linearly; spiking, S =
+# delta, the spike itself. fac_sum accumulates the surrogate window of the postsynaptic factor.
 GLSNN_LIF_STATE = """
 V : 1
 g_E : 1
@@ -34,6 +36,7 @@ S_sum : 1
 S_read : 1
 spike : 1
 spike_count : 1
+fac_sum : 1
 d : 1
 """
 GLSNN_LIF_STEP = """
@@ -41,9 +44,10 @@ V_next = V - dt/tau_m * (V - V_L + g_E/g_L * (V - V_E))
 g_E = g_E + dt/tau_E * (-g_E + I)
 spike = int(V_next > V_th)
 V = V_next * (1 - spike) + V_reset * spike
-S = I + tau_out * spike
+fac_sum += clip(1 - abs(V_next - V_th) / (surrogate_width * V_th), 0, 1)
 spike_count += spike
 """
+GLSNN_OUTPUT = {"printed": "S = I + tau_out * spike", "spiking": "S = spike"}
 # Constant conductances, for closed-form tests of the membrane equation alone.
 CONSTANT_CONDUCTANCES = Equations("""
 g_E : siemens (constant)

@@ -7,6 +7,7 @@ from snnsuite.config import RunConfig, param
 from snnsuite.errors import SuiteError
 
 INPUT_SIZE, N_CLASSES = 784, 10
+READINGS = ("spiking", "printed")
 
 
 @dataclass
@@ -17,11 +18,21 @@ class GLSNNConfig(RunConfig):
     eta_t: float = param(0.5, "glsnn.md Sec. 4: target learning rate (Eq. 5)", "positive")
     eta_w: float = param(0.015, "glsnn.md Sec. 4: weight learning rate (Eq. 8)", "positive")
     error_scale: float = param(2.0, "Eq. 4: e = 2 (S_out - S^T); the paper's |.| is dropped, an error must carry its sign", "positive")
+    reading: str = param("spiking", "Eq. 3's output S: 'spiking' S = the LIF's spikes (delta_i), so layers are nonlinear; 'printed' S = sum_j w_ji S_j + tau delta_i as printed, which makes the whole network affine")
     readout: str = param("mean", "S used by Eq. 4-7: 'mean' over the T steps uses the whole presentation; 'last' is the final step only")
+    output_readout: str = param("conductance", "spiking reading, output S_out of Eq. 4: 'conductance' = g_E of the output LIF (its synaptic drive; 10 steps leave the output only 0-3 spikes after the layer delays, too coarse to rank 10 classes); 'rate' = its spikes")
+    postsynaptic_factor: str = param("surrogate", "spiking reading, Eq. 7 as S_j (S_i - S_hat_i) f_i: 'surrogate' f_i = mean over T of max(0, 1 - |V_i - V_th| / (surrogate_width V_th)), a neuron far from threshold does not learn; 'none' f_i = 1 (Eq. 7 as printed)")
+    surrogate_width: float = param(1.0, "half-width of the surrogate window in units of V_th (one V_th: the potential's range between reset and threshold)", "positive")
+    init_rate_range: tuple = param((0.08, 0.12), "spiking reading: each layer's DTP (orthogonal) weights are scaled at initialisation until the layer's mean spike rate per step on the first calibration images lies in this range (a silent layer cannot learn)", "fraction")
+    calibration_samples: int = param(200, "training images used to calibrate the initial weight scale (the first of the training split)", "positive")
+    optimizer: str = param("sgd", "Eq. 8's update: 'sgd' W -= eta_w dW (the paper's); 'adam' (beta 0.9, 0.999, eps 1e-8) with eta_w as its step size, scale-free per synapse")
+    silent_rate: float = param(0.005, "a hidden layer whose mean spike rate per step stays below this for silent_patience training samples stops the run (exit 3)", "positive")
+    silent_patience: int = param(5000, "training samples a hidden layer may stay silent before the run stops", "positive")
     feedback_std: float = param(1.0, "B_l ~ N(0, (feedback_std * eta_t)^2 / n_l): the scale of eta_t W^T e for orthogonal W", "positive")
     feedback_bias_scale: float = param(0.0, "b_l ~ U(-s, s) (Eq. 6); the paper gives no scale and any b_l != 0 adds an error-independent drift", "non_negative")
     feedback_layers: int | None = param(None, "hidden layers below the penultimate that get random feedback, from the top (Fig. 9); None: all; the rest stay frozen", "non_negative")
-    encoding: str = param("bernoulli", "input spikes from snnsuite.encoders (the same spikes on both sides)")
+    encoding: str = param("bernoulli", "input coding (snnsuite.encoders): 'bernoulli' spikes with probability = intensity each step; 'direct' feeds the intensity itself as S_0")
+    input_spikes: str = param("network", "Bernoulli input spikes: 'network' draws them inside the compiled network from 784 intensities a sample (shipping spikes cost 37 GB an hour); 'encoder' ships snnsuite.encoders' spikes, the same on both engines (tests)")
     chunk_samples: int = param(1000, "samples per compiled launch: larger amortises launch and I/O, must be a multiple of batch_size", "positive")
     device: str = param("cpp", "Brian2 device (runtime, cpp, cuda), or torch for the independent torch twin of the same equations")
     threads: int = param(0, "OpenMP threads of C++ standalone (0: none)", "non_negative")
@@ -31,8 +42,17 @@ class GLSNNConfig(RunConfig):
         self.hidden = tuple(int(h) for h in self.hidden)
         if not self.hidden:
             raise SuiteError("hidden=(): GLSNN needs at least one hidden layer")
-        if self.readout not in ("mean", "last"):
-            raise SuiteError(f"readout '{self.readout}': choose 'mean' or 'last'")
+        for key, choices in (("reading", READINGS), ("readout", ("mean", "last")), ("output_readout", ("conductance", "rate")),
+                             ("postsynaptic_factor", ("surrogate", "none")), ("optimizer", ("sgd", "adam")),
+                             ("input_spikes", ("network", "encoder"))):
+            if getattr(self, key) not in choices:
+                raise SuiteError(f"{key} '{getattr(self, key)}': unknown; choose one of {', '.join(choices)}")
+        self.init_rate_range = tuple(float(r) for r in self.init_rate_range)
+        low, high = self.init_rate_range if len(self.init_rate_range) == 2 else (None, None)
+        if low is None or not 0 < low <= high:
+            raise SuiteError(f"init_rate_range={self.init_rate_range}: needs two rates with 0 < min <= max")
+        if self.input_spikes == "encoder" and self.encoding != "bernoulli":
+            raise SuiteError(f"input_spikes 'encoder': ships Bernoulli spikes; encoding '{self.encoding}' has none (use input_spikes=network)")
         if self.feedback_layers is not None and self.feedback_layers > len(self.hidden) - 1:
             raise SuiteError(f"feedback_layers={self.feedback_layers}: only {len(self.hidden) - 1} hidden layers lie below the penultimate")
         if self.chunk_samples % self.batch_size:

@@ -11,6 +11,7 @@ from snnsuite.training import Evaluation
 from ..engine import ChunkEngine
 from . import network
 from .config import GLSNNConfig
+from .learning import SilentLayerGuard, calibrate_once, layer_rates, optimizer_state, summary_extras
 
 
 def orthogonal(n_in: int, n_out: int, rng: np.random.Generator) -> np.ndarray:
@@ -38,7 +39,9 @@ class GLSNNLearner:
         self.config = config
         self.device = f"brian2-{config.device}" + (f"-{config.threads or 1}thread" if config.device == "cpp" else "")
         self.encoder = make_encoder(config.encoding, network.PARAMS.steps)
-        self.params = initial_state(config)
+        initial = initial_state(config)
+        self.params = {**initial, **optimizer_state(config, initial)}
+        self.layer_rates: list[float] = []
         # Compiled here, once (the config is already validated): the build stays out of the
         # training time and is reported in the engine's timings.
         self.engine = ChunkEngine(config.device, lambda n: network.build(config, n), config.chunk_samples,
@@ -51,59 +54,80 @@ class GLSNNLearner:
     def load_state(self, state: dict[str, np.ndarray]) -> None:
         self.params = {k: np.array(v) for k, v in state.items()}
 
-    def present(self, images: np.ndarray, labels: np.ndarray, rng: np.random.Generator, learn: bool) -> tuple[np.ndarray, int]:
-        """Present one chunk; returns the output scores and the spike count of its samples.
+    def present(self, images: np.ndarray, labels: np.ndarray, rng: np.random.Generator, learn: bool) -> tuple[np.ndarray, list[int]]:
+        """Present one chunk; returns the output scores and the spike count of each layer.
 
         A short chunk is padded with blank samples. They change nothing: with no input every S is
-        0 (Eq. 3 has no bias), every term S_j d_i of Eq. 7 vanishes and no neuron spikes.
+        0 (Eq. 3 has no bias), no neuron spikes, and no batch of them ends with an update.
         """
-        h = self.engine.handles
-        n, chunk = len(images), self.config.chunk_samples
-        spikes = np.zeros((chunk, network.PARAMS.steps, images.shape[1]))
-        spikes[:n] = np.swapaxes(self.encoder(images, rng), 0, 1)
+        h, config = self.engine.handles, self.config
+        n, chunk, steps = len(images), config.chunk_samples, network.PARAMS.steps
+        shape, _ = network.stimulus_shape(config, chunk)
+        stimulus = np.zeros(shape)
+        if config.input_spikes == "network":
+            stimulus[:n] = images
+        else:
+            stimulus[:n * steps] = np.swapaxes(self.encoder(images, rng), 0, 1).reshape(n * steps, -1)
         padded_labels = np.zeros(chunk)
         padded_labels[:n] = labels
-        values = {h["stimulus"]: spikes.reshape(chunk * network.PARAMS.steps, -1), h["labels"]: padded_labels}
+        relays = self.engine.network["relays"]
+        values = {h["stimulus"]: stimulus, h["labels"]: padded_labels,
+                  relays.phase: rng.random(len(relays)) if config.input_spikes == "network" else np.zeros(len(relays))}
+        adam = config.optimizer == "adam"
         for l, syn in enumerate(h["forward"], start=1):
             values[syn.w] = self.params[f"W{l}"].ravel()
-            values[syn.eta_w] = self.config.eta_w if learn and self.config.learns(l) else 0.0
+            values[syn.eta_w] = config.eta_w if learn and config.learns(l) else 0.0
+            if adam:
+                values[syn.m], values[syn.v] = self.params[f"mW{l}"].ravel(), self.params[f"vW{l}"].ravel()
+                values[syn.adam_updates] = float(self.params["adam_updates"])
         for l, syn in enumerate(h["feedback"], start=1):
             values[syn.B] = self.params[f"B{l}"].ravel()
             values[h["layers"][l - 1].fb_bias] = self.params[f"b{l}"]
         for layer in h["layers"]:
             values[layer.spike_count] = np.zeros(len(layer))
+            values[layer.samples_in_chunk] = n
         self.engine.run(values)
         if learn:
             for l, syn in enumerate(h["forward"], start=1):
-                self.params[f"W{l}"] = np.asarray(syn.w[:]).reshape(self.params[f"W{l}"].shape)
-        scores = np.asarray(h["scores"].S_read[:])[:, network.PARAMS.steps - 1::network.PARAMS.steps].T[:n]
-        spike_total = int(sum(np.asarray(layer.spike_count[:]).sum() for layer in h["layers"]))
-        return scores, spike_total
+                shape = self.params[f"W{l}"].shape
+                self.params[f"W{l}"] = np.asarray(syn.w[:]).reshape(shape)
+                if adam:
+                    self.params[f"mW{l}"] = np.asarray(syn.m[:]).reshape(shape)
+                    self.params[f"vW{l}"] = np.asarray(syn.v[:]).reshape(shape)
+            if adam:
+                self.params["adam_updates"] = self.params["adam_updates"] + n // config.batch_size
+        scores = np.asarray(h["scores"].S_read[:])[:, steps - 1::steps].T[:n]
+        return scores, [int(np.asarray(layer.spike_count[:]).sum()) for layer in h["layers"]]
 
     def _chunks(self, n: int):
         step = self.config.chunk_samples
         return [(s, min(s + step, n)) for s in range(0, n, step)]
 
     def train_epoch(self, split: Split, rng: np.random.Generator, progress) -> dict:
+        calibrate_once(self, split)
         # Whole batches only: the compiled network applies Eq. 8 every batch_size samples.
         n = len(split) - len(split) % self.config.batch_size
         order = rng.permutation(len(split))[:n]
         images = split.images.reshape(len(split), -1)
-        correct = 0
+        guard = SilentLayerGuard(self.config)
+        correct, totals = 0, np.zeros(len(self.config.layer_sizes) - 1)
         for start, stop in progress(self._chunks(n), desc="train", unit="chunk"):
             idx = order[start:stop]
-            scores, _ = self.present(images[idx], split.labels[idx], rng, learn=True)
+            scores, counts = self.present(images[idx], split.labels[idx], rng, learn=True)
             correct += int((scores.argmax(1) == split.labels[idx]).sum())
-        return {"train_accuracy": 100.0 * correct / n, "train_samples": n}
+            guard.observe(layer_rates(self.config, counts, len(idx), network.PARAMS.steps), len(idx))
+            totals += counts
+        self.layer_rates = layer_rates(self.config, totals, n, network.PARAMS.steps)
+        return {"train_accuracy": 100.0 * correct / n, "train_samples": n, "layer_rates": self.layer_rates}
 
     def evaluate(self, split: Split, progress) -> Evaluation:
         rng = np.random.default_rng([self.config.seed, 2])  # the same encoded test set every time
         images = split.images.reshape(len(split), -1)
         predictions, spikes = [], 0
         for start, stop in progress(self._chunks(len(split)), desc="eval", unit="chunk"):
-            scores, count = self.present(images[start:stop], split.labels[start:stop], rng, learn=False)
+            scores, counts = self.present(images[start:stop], split.labels[start:stop], rng, learn=False)
             predictions.append(scores.argmax(1))
-            spikes += count
+            spikes += sum(counts)
         predictions = np.concatenate(predictions)
         return Evaluation(100.0 * float((predictions == split.labels).mean()), spikes / len(split), predictions)
 
@@ -111,4 +135,4 @@ class GLSNNLearner:
         return dense_network_size(self.config.layer_sizes)
 
     def summary_extras(self) -> dict:
-        return {"engine": self.engine.timings.as_dict(), "layer_sizes": list(self.config.layer_sizes)}
+        return {"engine": self.engine.timings.as_dict(), **summary_extras(self)}
