@@ -108,6 +108,17 @@ def _named_runs(runs_dir: Path, method: str, pattern: str) -> dict[str, dict]:
     return found
 
 
+def _glsnn_runs_by_reading(runs_dir: Path, pattern: str) -> dict[str, dict[str, dict]]:
+    """GLSNN sweep runs (`pattern` with one group) split by the reading of Eq. 3 they ran; runs
+    recorded before the spiking reading existed ran the printed one."""
+    by_reading: dict[str, dict[str, dict]] = {}
+    for summary in find_summaries(runs_dir):
+        match = re.fullmatch(pattern, summary["run"].split("/")[-1])
+        if summary["method"] == "glsnn" and match:
+            by_reading.setdefault(summary["config"].get("reading", "printed"), {})[match.group(1)] = summary
+    return by_reading
+
+
 def _bars(names, values, paper, title, ylabel, out, name) -> list[Path]:
     fig, ax = plt.subplots(figsize=(6, 3.8))
     x = np.arange(len(names))
@@ -194,14 +205,15 @@ def figure_backeisnn_ablation(runs_dir: Path, out: Path) -> list[Path]:
                  "test accuracy (%)", out, "backeisnn_ablation")
 
 
-def _sweep(ax, runs: dict[str, dict], paper: dict | None, paper_label: str, xlabel: str, title: str) -> list[int]:
+def _sweep(ax, runs: dict[str, dict], paper: dict | None, paper_label: str, xlabel: str, title: str,
+           series: str = "this suite") -> list[int]:
     """Test accuracy of a sweep's runs against the swept integer, the paper's numbers dashed beside;
     returns the x ticks (the swept values of both)."""
     keys = sorted(runs, key=int)
     x = [int(k) for k in keys]
     first = runs[keys[0]]
     ax.plot(x, [runs[k]["test_accuracy"] for k in keys], marker="o",
-            label=f"this suite ({first['train_samples']} images x {first['epochs']} epochs, {first['test_samples']} test)")
+            label=f"{series} ({first['train_samples']} images x {first['epochs']} epochs, {first['test_samples']} test)")
     if paper:
         ax.plot(list(paper), list(paper.values()), ls="--", marker="s", color="tab:gray", label=paper_label)
     ticks = sorted(set(x) | set(paper or ()))
@@ -253,12 +265,13 @@ def figure_backeisnn_sweeps(runs_dir: Path, out: Path) -> list[Path]:
 def figure_glsnn_depth(runs_dir: Path, out: Path) -> list[Path]:
     """glsnn.md Fig. 6 analogue: MNIST test accuracy against the number of 256-neuron hidden layers
     (the paper plots this without printing its numbers, so none are overlaid)."""
-    runs = _named_runs(runs_dir, "glsnn", r"depth-(\d+)-cpu-seed\d+")
-    if not runs:
+    by_reading = _glsnn_runs_by_reading(runs_dir, r"depth-(\d+)-cpu(?:-spiking)?-seed\d+")
+    if not by_reading:
         return []
     fig, ax = plt.subplots(figsize=(6, 3.8))
     _affine_reference(ax, runs_dir, "mnist")
-    _sweep(ax, runs, None, "", "hidden layers of 256", "GLSNN on MNIST: depth (Fig. 6)")
+    for reading, runs in sorted(by_reading.items(), reverse=True):
+        _sweep(ax, runs, None, "", "hidden layers of 256", "GLSNN on MNIST: depth (Fig. 6)", series=f"{reading} reading")
     return _save(fig, out, "glsnn_depth")
 
 
@@ -274,13 +287,14 @@ def _affine_reference(ax, runs_dir: Path, dataset: str) -> None:
 def figure_glsnn_feedback(runs_dir: Path, out: Path) -> list[Path]:
     """glsnn.md Fig. 9 analogue: feedback layers added from the top of a 7-layer Fashion-MNIST network
     (0: only the last two weight layers learn)."""
-    runs = _named_runs(runs_dir, "glsnn", r"ablation-7layers-fb(\d+)-cpu-seed\d+")
-    if not runs:
+    by_reading = _glsnn_runs_by_reading(runs_dir, r"ablation-7layers-fb(\d+)-cpu(?:-spiking)?-seed\d+")
+    if not by_reading:
         return []
     fig, ax = plt.subplots(figsize=(6, 3.8))
     _affine_reference(ax, runs_dir, "fashion-mnist")
-    _sweep(ax, runs, None, "", "hidden layers with random feedback (below the penultimate)",
-           "GLSNN, Fashion-MNIST 784-200x5-10: feedback ablation (Fig. 9)")
+    for reading, runs in sorted(by_reading.items(), reverse=True):
+        _sweep(ax, runs, None, "", "hidden layers with random feedback (below the penultimate)",
+               "GLSNN, Fashion-MNIST 784-200x5-10: feedback ablation (Fig. 9)", series=f"{reading} reading")
     return _save(fig, out, "glsnn_feedback_ablation")
 
 
@@ -313,10 +327,10 @@ def figure_bench(runs_dir: Path, out: Path) -> list[Path]:
             ax.legend(fontsize=8)
             ax.set_title(f"Spiking MLP, batch 128: >= {lif['min_speedup_vs_fastest_peer']:.1f}x the fastest peer", fontsize=10)
         else:
-            _labelled_bars(ax, ["paper, TITAN RTX", "Brian2 C++,\n1 CPU thread", "torch twin,\nCPU"],
+            _labelled_bars(ax, ["paper, TITAN RTX", "Brian2 C++,\n2 CPU threads", "torch twin,\nCPU"],
                            [glsnn["paper_gpu_epoch_seconds"], glsnn["epoch_seconds"], glsnn["torch_epoch_seconds"]], "{:.0f} s")
             ax.set_ylabel("seconds per 60,000-sample epoch")
-            ax.set_title("GLSNN 784-500-10 epoch (Table 2)", fontsize=10)
+            ax.set_title("GLSNN 784-500-10 epoch, spiking reading (Table 2)", fontsize=10)
         ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     return _save(fig, out, "benchmarks")
@@ -329,20 +343,24 @@ def _labelled_bars(ax, names, values, fmt: str) -> None:
 
 
 def figure_glsnn_time(runs_dir: Path, out: Path) -> list[Path]:
-    """glsnn.md Table 2 analogue: seconds per epoch against depth, this CPU vs the paper's GPU."""
+    """glsnn.md Table 2 analogue: seconds per epoch against depth per reading and engine, this CPU
+    against the paper's GPU."""
     bench = _load_bench(runs_dir, "bio-glsnn")
-    if "table2_epoch_seconds" not in bench:
-        return []
-    names = list(bench["table2_epoch_seconds"])
-    x = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(6, 3.8))
-    ax.bar(x - 0.2, [bench["table2_epoch_seconds"][n] for n in names], 0.4, label="Brian2 C++ standalone, 1 CPU thread")
-    ax.bar(x + 0.2, [bench["table2_paper_gpu_seconds"][n] for n in names], 0.4, label="paper (TITAN RTX GPU)")
+    if not isinstance(next(iter(bench.get("table2_epoch_seconds", {}).values()), None), dict):
+        return []   # missing, or recorded before both readings were timed
+    series = [(f"{reading}, {engine}", times) for reading, engines in bench["table2_epoch_seconds"].items()
+              for engine, times in engines.items()] + [("paper (TITAN RTX GPU)", bench["table2_paper_gpu_seconds"])]
+    names = list(bench["table2_paper_gpu_seconds"])
+    x, width = np.arange(len(names)), 0.8 / len(series)
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for k, (label, times) in enumerate(series):
+        ax.bar(x - 0.4 + (k + 0.5) * width, [times[n] for n in names], width, label=label)
     ax.set_xticks(x, names)
     ax.set_xlabel("hidden layers")
     ax.set_ylabel("seconds per 60,000-sample epoch")
-    ax.set_title("GLSNN training time per epoch (Table 2)")
-    ax.legend(fontsize=8)
+    ax.set_yscale("log")
+    ax.set_title("GLSNN training time per epoch (Table 2; Brian2 on 1 CPU thread)")
+    ax.legend(fontsize=7)
     return _save(fig, out, "glsnn_epoch_time")
 
 

@@ -15,9 +15,13 @@ CONFIG = ReferenceConfig(n_input=40, n_hidden=8, sample_duration=40 * ms, g_max=
 SAMPLES = 6
 
 
+SILENT_INPUTS = 5  # the first relays never spike: pair STDP must leave their synapses alone
+
+
 def _inputs(seed=0):
     rng = np.random.default_rng(seed)
     intensities = rng.random((SAMPLES, CONFIG.n_input)) * 0.6
+    intensities[:, :SILENT_INPUTS] = 0
     return (rng.random((SAMPLES, CONFIG.steps, CONFIG.n_input)) < intensities[:, None, :] * 0.2).astype(float)
 
 
@@ -44,10 +48,17 @@ def cpp_whole():
     return _train("cpp", SAMPLES)
 
 
-def test_inputs_drive_spikes_and_learning(cpp_whole):
+def test_pair_stdp_changes_exactly_the_synapses_whose_pre_and_post_both_fired(cpp_whole):
+    # Pair STDP moves w by the partner's trace at each spike; a synapse whose relay or whose
+    # neuron never spiked sees only zero traces, so its weight must not move at all.
     _, weights, counts = cpp_whole
-    assert counts.sum() > 0
-    assert not np.allclose(weights, initial_weights(CONFIG))
+    pre_fired = _inputs().sum(axis=(0, 1)) > 0
+    post_fired = counts > 0
+    both = np.outer(pre_fired, post_fired)
+    change = (weights - initial_weights(CONFIG)).reshape(CONFIG.n_input, CONFIG.n_hidden)
+    assert both.any() and not both.all()
+    np.testing.assert_array_equal(change[~both], 0)
+    assert np.count_nonzero(change[both]) > 0.9 * both.sum()
 
 
 def test_chunk_boundaries_are_invisible(cpp_whole):

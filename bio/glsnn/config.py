@@ -94,7 +94,7 @@ PRESETS = {
     # The paper does not name the dataset; Fashion-MNIST is the one its 200-neuron networks use.
     **{f"ablation-{n}layers-fb{k}": dict(dataset="fashion-mnist", hidden=(200,) * (n - 2), epochs=200, feedback_layers=k)
        for n in (7, 8, 10, 12) for k in range(n - 2)},
-    **{f"depth-{n}-cpu": dict(CPU_SLICE, dataset="mnist", hidden=(256,) * n) for n in range(1, 9)},
-    **{f"ablation-7layers-fb{k}-cpu": dict(CPU_SLICE, dataset="fashion-mnist", hidden=(200,) * 5, feedback_layers=k)
+    **{f"depth-{n}-cpu": dict(CPU_SLICE, **CPU_ADAM, dataset="mnist", hidden=(256,) * n) for n in range(1, 9)},
+    **{f"ablation-7layers-fb{k}-cpu": dict(CPU_SLICE, **CPU_ADAM, dataset="fashion-mnist", hidden=(200,) * 5, feedback_layers=k)
        for k in range(5)},
 }
