@@ -15,7 +15,7 @@ from snnsuite.errors import SuiteError
 from snnsuite.files import atomic_write_json
 from snnsuite.records import environment
 
-BENCHMARKS = ("bio-engine", "bio-glsnn", "bio-balanced", "hybrid-ide-memory", "hybrid-lif", "reference-linear")
+BENCHMARKS = ("bio-engine", "bio-glsnn", "bio-balanced", "hybrid-ide-memory", "hybrid-lif", "reference-linear", "gpu")
 PAPER_GPU_EPOCH_SECONDS = 80.86  # glsnn.md Table 2, one hidden layer of 500, TITAN RTX
 PAPER_TABLE2_SECONDS = {1: 80.86, 2: 124.99, 3: 133.33, 4: 178.25, 5: 200.08, 6: 256.98}  # glsnn.md Table 2
 DEPTH_SLICE = 2_000  # samples timed per depth for the Table 2 analogue, scaled to 60,000
@@ -126,6 +126,44 @@ def bio_glsnn(data_dir, samples: int | None) -> dict:
         "note": "epoch_seconds: Brian2 C++ standalone on 2 OpenMP threads, the measured epoch over the training split "
                 "scaled to 60,000 samples",
     }
+
+
+def gpu(data_dir, samples: int | None) -> dict:
+    """On a machine with an NVIDIA GPU: brian2cuda against C++ standalone on all CPU cores
+    (training samples per second, compile excluded), and torch CUDA against the CPU (seconds of
+    float32 training steps on the same batches). scripts/gpu-check.sh runs it."""
+    import torch
+
+    from bio.devices import gpu_available
+    from snnsuite.data import load
+
+    from .gpu import brian2_epoch, torch_train_steps
+
+    if not (gpu_available() and torch.cuda.is_available()):
+        raise SuiteError("benchmark 'gpu': no NVIDIA GPU visible (nvidia-smi, /dev/nvidia0 and torch.cuda); run it on a GPU machine")
+    train = load("mnist", data_dir).train
+    threads = os.cpu_count() or 1
+    brian2 = {}
+    for name, method, values, default_samples in (
+            ("glsnn_784_500_500_10", "glsnn", dict(hidden=(500, 500), optimizer="adam", eta_w=1e-3), 5_000),
+            ("balanced_784_6400_10", "balanced", dict(hidden=6400), 500)):
+        split = train.head(samples or default_samples)
+        _, _, cpp = brian2_epoch(method, values, split, "cpp", threads)
+        _, _, cuda = brian2_epoch(method, values, split, "cuda")
+        brian2[name] = {"samples": len(split), "cpp_threads": threads, "cpp_samples_per_second": cpp,
+                        "cuda_samples_per_second": cuda, "cuda_over_cpp": cuda / cpp}
+    hybrid = {}
+    for name, method, values, batch in (("stbp_784_800_10_T8", "stbp", dict(hidden=(800,), time_steps=8), 100),
+                                        ("ide_f64c5_T30", "ide", dict(network="F64C5"), 128)):
+        n = samples or 20 * batch
+        images, labels = train.images[:n], train.labels[:n]
+        _, cpu = torch_train_steps(method, values, images, labels, "cpu", batch, precision="float32")
+        _, cuda = torch_train_steps(method, values, images, labels, "cuda", batch, precision="float32")
+        hybrid[name] = {"samples": n, "batch": batch, "cpu_threads": torch.get_num_threads(), "cpu_seconds": cpu,
+                        "cuda_seconds": cuda, "cuda_over_cpu": cpu / cuda}
+    return {"gpu": torch.cuda.get_device_name(0), "brian2": brian2, "torch": hybrid,
+            "note": "Brian2: one training epoch over the first samples, each device compiled once before timing; "
+                    "torch: Adam steps of the model in float32 on the same batches"}
 
 
 def bio_balanced(data_dir, samples: int | None) -> dict:
@@ -305,7 +343,7 @@ def run_benchmark(name: str, out_dir: Path, data_dir, samples: int | None) -> Pa
     if samples is not None and samples < 1:
         raise SuiteError(f"--samples {samples}: must be >= 1")
     measure = {"bio-engine": bio_engine, "bio-glsnn": bio_glsnn, "bio-balanced": bio_balanced, "hybrid-ide-memory": hybrid_ide_memory,
-               "hybrid-lif": hybrid_lif, "reference-linear": reference_linear}[name]
+               "hybrid-lif": hybrid_lif, "reference-linear": reference_linear, "gpu": gpu}[name]
     result = {"benchmark": name, **measure(data_dir, samples),
               "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},
               "environment": environment("cpu", 0)}

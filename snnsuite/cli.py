@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     figures.add_argument("--out", type=Path, default=Path("figures/out"))
 
     bench = sub.add_parser("bench", help="run a benchmark and save figures/runs/bench/<name>.json")
-    bench.add_argument("name", help="bio-engine, bio-glsnn, bio-balanced, hybrid-ide-memory, hybrid-lif (needs figures/bench_env.sh) "
+    bench.add_argument("name", help="bio-engine, bio-glsnn, bio-balanced, hybrid-ide-memory, hybrid-lif (needs figures/bench_env.sh), gpu (a GPU machine; scripts/gpu-check.sh) "
                             "or reference-linear")
     bench.add_argument("--out-dir", type=Path, default=REFERENCE_RUNS / "bench")
     bench.add_argument("--samples", type=int, default=None, help="samples per measurement")
@@ -169,10 +169,12 @@ def cmd_bench(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from . import methods
+    from . import data, methods
     from .compare import runs_table
 
-    for method_id, overrides in (("glsnn", dict(hidden=(500,), epochs=1, chunk_samples=1000)),
+    data.ensure("mnist", args.data_dir, progress=progress_bar)
+
+    for method_id, overrides in (("glsnn", dict(hidden=(500,), epochs=1, chunk_samples=1000, optimizer="adam", eta_w=1e-3)),
                                  ("stbp", dict(hidden=(500,), epochs=1, time_steps=8))):
         method = methods.get(method_id)
         config_class, make_learner, _ = method.load()

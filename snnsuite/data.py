@@ -83,9 +83,30 @@ def default_cache_dir() -> Path:
     return Path(base) / "snn-suite" / "datasets"
 
 
-def resolve_data_dir(flag: str | os.PathLike | None = None) -> Path:
-    """The data directory: the CLI flag, else $SNN_DATA_DIR, else a per-user cache directory."""
-    return Path(flag or os.environ.get(DATA_DIR_ENV) or default_cache_dir()).expanduser()
+# Where this project's machines keep the datasets: `shared/datasets` beside the checkout.
+CHECKOUT_SHARED_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+def data_dir_candidates(flag: str | os.PathLike | None = None) -> list[Path]:
+    """Where datasets are looked for, in order: the CLI flag, else $SNN_DATA_DIR (either one alone
+    when given), else the per-user cache, then `shared/datasets` beside the checkout."""
+    given = flag or os.environ.get(DATA_DIR_ENV)
+    if given:
+        return [Path(given).expanduser()]
+    return [default_cache_dir(), CHECKOUT_SHARED_DIR]
+
+
+def resolve_data_dir(flag: str | os.PathLike | None = None, name: str = "mnist") -> Path:
+    """The first candidate directory that holds dataset `name`, else the first candidate (where
+    `snn data fetch` stores it)."""
+    candidates = data_dir_candidates(flag)
+    return next((c for c in candidates if (c / name).is_dir()), candidates[0])
+
+
+def missing_data_message(name: str, flag: str | os.PathLike | None = None) -> str:
+    searched = ", ".join(f"'{c}'" for c in data_dir_candidates(flag))
+    return (f"dataset '{name}': not found in {searched}; run 'snn data fetch --data-dir DIR' where there is network, "
+            f"or point --data-dir or ${DATA_DIR_ENV} at a folder holding {name}/")
 
 
 def _find_file(folder: Path, stem: str) -> Path:
@@ -156,12 +177,9 @@ def validation_indices(n_train: int, n_validation: int) -> tuple[np.ndarray, np.
 def load(name: str, data_dir: str | os.PathLike | None = None, validation_size: int = DEFAULT_VALIDATION_SIZE) -> Dataset:
     """Load and verify a dataset; the validation split is carved from the training set."""
     check_name(name)
-    root = resolve_data_dir(data_dir)
-    if not root.is_dir():
-        raise SuiteError(f"data directory '{root}': does not exist (pass --data-dir or set ${DATA_DIR_ENV})")
-    folder = root / name
+    folder = resolve_data_dir(data_dir, name) / name
     if not folder.is_dir():
-        raise SuiteError(f"data directory '{root}': has no '{name}' folder")
+        raise SuiteError(missing_data_message(name, data_dir))
     full_train = _load_split(folder, name, "train")
     train_idx, val_idx = validation_indices(len(full_train), validation_size)
     return Dataset(
@@ -182,7 +200,7 @@ def check(name: str, data_dir: str | os.PathLike | None = None) -> dict[str, int
 def fetch(name: str, data_dir: str | os.PathLike | None = None, progress=None) -> Path:
     """Download a dataset from its canonical location, verify it and store it atomically."""
     check_name(name)
-    folder = resolve_data_dir(data_dir) / name
+    folder = resolve_data_dir(data_dir, name) / name
     folder.mkdir(parents=True, exist_ok=True)
     for key, stem in FILES.items():
         target = folder / f"{stem}.gz"
@@ -205,10 +223,16 @@ def fetch(name: str, data_dir: str | os.PathLike | None = None, progress=None) -
                 if bar:
                     bar.close()
         except OSError as err:
-            raise SuiteError(f"download '{url}': failed ({err})") from None
+            raise SuiteError(f"download '{url}': failed ({err}); {missing_data_message(name, data_dir)}") from None
         payload = b"".join(chunks)
         raw = gzip.decompress(payload)
         if hashlib.sha256(raw).hexdigest() != SHA256[name][key]:
             raise SuiteError(f"download '{url}': checksum mismatch; nothing was stored")
         atomic_write_bytes(target, payload)
     return folder
+
+
+def ensure(name: str, data_dir: str | os.PathLike | None = None, progress=None) -> Path:
+    """The folder holding dataset `name`, fetched (verified, atomically) when no candidate has it."""
+    folder = resolve_data_dir(data_dir, name) / name
+    return folder if folder.is_dir() else fetch(name, data_dir, progress)

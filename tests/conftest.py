@@ -4,15 +4,16 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
-
-
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    """The real datasets beside the project (never downloaded in tests)."""
-    root = Path(os.environ.get("SNN_DATA_DIR", SHARED_DATASETS))
-    if not (root / "mnist").is_dir():
-        pytest.fail(f"test data not found at {root}: set SNN_DATA_DIR to the folder holding mnist/ and fashion-mnist/")
+    """The real datasets, found where `snn` looks for them (never downloaded in tests); without
+    them the whole run stops with one line instead of failing test by test."""
+    from snnsuite.data import missing_data_message, resolve_data_dir
+
+    root = resolve_data_dir()
+    for name in ("mnist", "fashion-mnist"):
+        if not (root / name).is_dir():
+            pytest.exit(f"test data missing: {missing_data_message(name)}", returncode=2)
     return root
 
 

@@ -34,7 +34,7 @@ def test_bad_input_exits_2_with_one_line(capsys, argv, needle):
 
 def test_missing_data_directory(capsys, tmp_path):
     code, err = _run(capsys, "train", "stbp", "--data-dir", str(tmp_path / "missing"), "--runs-dir", str(tmp_path))
-    assert code == 2 and len(err) == 1 and "does not exist" in err[0]
+    assert code == 2 and len(err) == 1 and "not found in" in err[0] and "snn data fetch" in err[0]
 
 
 def test_corrupt_file_is_named(capsys, tmp_path, data_dir):

@@ -97,7 +97,7 @@ def test_parser_validates_magic_dimensions_and_label_range():
 
 
 def test_missing_directory_and_unknown_dataset(tmp_path):
-    with pytest.raises(SuiteError, match="does not exist"):
+    with pytest.raises(SuiteError, match=r"dataset 'mnist': not found in '.*nowhere'; run 'snn data fetch"):
         data.load("mnist", tmp_path / "nowhere")
     with pytest.raises(SuiteError, match="unknown"):
         data.load("cifar", tmp_path)
@@ -109,7 +109,15 @@ def test_data_dir_resolution_order(monkeypatch, tmp_path):
     assert data.resolve_data_dir() == tmp_path / "env"
     monkeypatch.delenv(data.DATA_DIR_ENV)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    assert data.resolve_data_dir() == tmp_path / "cache" / "snn-suite" / "datasets"
+    cache = tmp_path / "cache" / "snn-suite" / "datasets"
+    monkeypatch.setattr(data, "CHECKOUT_SHARED_DIR", tmp_path / "shared")
+    assert data.resolve_data_dir() == cache                      # nothing anywhere: where fetch stores
+    (tmp_path / "shared" / "mnist").mkdir(parents=True)
+    assert data.resolve_data_dir() == tmp_path / "shared"         # the shared folder holds it
+    (cache / "mnist").mkdir(parents=True)
+    assert data.resolve_data_dir() == cache                       # the cache comes first
+    with pytest.raises(SuiteError, match="not found in .*cache.*, .*shared"):
+        data.load("fashion-mnist")
 
 
 def test_embedded_checksums_match_the_shared_checksum_file(data_dir):
