@@ -4,6 +4,7 @@ Speeds are compared as ratios measured side by side in one run on one machine.
 """
 from __future__ import annotations
 
+import json
 import os
 import platform
 import time
@@ -15,7 +16,9 @@ from snnsuite.errors import SuiteError
 from snnsuite.files import atomic_write_json
 from snnsuite.records import environment
 
-BENCHMARKS = ("bio-engine", "bio-glsnn", "bio-balanced", "hybrid-ide-memory", "hybrid-lif", "reference-linear", "gpu")
+BENCHMARKS = ("bio-engine", "bio-glsnn", "bio-balanced", "hybrid-ide-memory", "hybrid-lif", "reference-linear", "gpu", "glsnn-tsne")
+TSNE_RUN = Path("figures/runs/bio/glsnn/mnist/cpu60-spiking-seed0")   # the 784-500-500-10 spiking run
+TSNE_POINTS = 2_000
 PAPER_GPU_EPOCH_SECONDS = 80.86  # glsnn.md Table 2, one hidden layer of 500, TITAN RTX
 PAPER_TABLE2_SECONDS = {1: 80.86, 2: 124.99, 3: 133.33, 4: 178.25, 5: 200.08, 6: 256.98}  # glsnn.md Table 2
 DEPTH_SLICE = 2_000  # samples timed per depth for the Table 2 analogue, scaled to 60,000
@@ -126,6 +129,44 @@ def bio_glsnn(data_dir, samples: int | None) -> dict:
         "note": "epoch_seconds: Brian2 C++ standalone on 2 OpenMP threads, the measured epoch over the training split "
                 "scaled to 60,000 samples",
     }
+
+
+def glsnn_tsne(data_dir, samples: int | None) -> dict:
+    """glsnn.md Fig. 7 analogue: t-SNE (scikit-learn) of the input, each hidden layer's spike rates
+    and the output of the validation-selected 784-500-500-10 network (its checkpoint in TSNE_RUN)
+    on the first test images, with the 5-nearest-neighbour accuracy of each embedding."""
+    import torch
+    from sklearn.manifold import TSNE
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from bio.glsnn import GLSNNConfig
+    from hybrid.glsnn_twin import GLSNNTwin
+    from snnsuite.data import load
+    from snnsuite.files import load_arrays
+
+    checkpoint = TSNE_RUN / "checkpoint.npz"
+    if not checkpoint.exists():
+        raise SuiteError(f"checkpoint '{checkpoint}': missing; train it with 'snn train glsnn --preset mnist-cpu60 --run-name {TSNE_RUN.name}'")
+    saved = json.loads((TSNE_RUN / "config.json").read_text())
+    saved.pop("method")
+    config = GLSNNConfig.from_dict({**saved, "hidden": tuple(saved["hidden"]), "init_rate_range": tuple(saved["init_rate_range"]),
+                                    "device": "torch"})
+    arrays = load_arrays(checkpoint)
+    twin = GLSNNTwin(config, {k[5:]: v for k, v in arrays.items() if k.startswith("best/")})
+    test = load("mnist", data_dir).test.head(samples or TSNE_POINTS)
+    images = test.images.reshape(len(test), -1)
+    with torch.no_grad():
+        reads, _, _ = twin.forward(torch.from_numpy(twin.encoder(images, np.random.default_rng([config.seed, 2]))))
+    layers = {}
+    for l, read in enumerate(reads):
+        name = "input" if l == 0 else "output" if l == len(reads) - 1 else f"hidden {l}"
+        points = TSNE(n_components=2, perplexity=30, init="pca", random_state=0).fit_transform(read.numpy())
+        half = len(test) // 2
+        knn = KNeighborsClassifier(5).fit(points[:half], test.labels[:half]).score(points[half:], test.labels[half:])
+        layers[name] = {"points": np.round(points, 3).tolist(), "knn5_accuracy": 100.0 * knn}
+    return {"run": str(TSNE_RUN), "samples": len(test), "labels": test.labels.tolist(), "layers": layers,
+            "note": "rates of one Bernoulli presentation read by the torch twin; kNN: fit on the first half of the "
+                    "embedded points, scored on the second"}
 
 
 def gpu(data_dir, samples: int | None) -> dict:
@@ -343,7 +384,7 @@ def run_benchmark(name: str, out_dir: Path, data_dir, samples: int | None) -> Pa
     if samples is not None and samples < 1:
         raise SuiteError(f"--samples {samples}: must be >= 1")
     measure = {"bio-engine": bio_engine, "bio-glsnn": bio_glsnn, "bio-balanced": bio_balanced, "hybrid-ide-memory": hybrid_ide_memory,
-               "hybrid-lif": hybrid_lif, "reference-linear": reference_linear, "gpu": gpu}[name]
+               "hybrid-lif": hybrid_lif, "reference-linear": reference_linear, "gpu": gpu, "glsnn-tsne": glsnn_tsne}[name]
     result = {"benchmark": name, **measure(data_dir, samples),
               "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},
               "environment": environment("cpu", 0)}

@@ -364,6 +364,24 @@ def figure_glsnn_time(runs_dir: Path, out: Path) -> list[Path]:
     return _save(fig, out, "glsnn_epoch_time")
 
 
+def figure_glsnn_tsne(runs_dir: Path, out: Path) -> list[Path]:
+    """glsnn.md Fig. 7 analogue: t-SNE of the input, each hidden layer and the output."""
+    bench = _load_bench(runs_dir, "glsnn-tsne")
+    if not bench:
+        return []
+    labels = np.array(bench["labels"])
+    fig, axes = plt.subplots(1, len(bench["layers"]), figsize=(3.2 * len(bench["layers"]), 3.4))
+    for ax, (name, layer) in zip(axes, bench["layers"].items()):
+        points = np.array(layer["points"])
+        ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", s=3, vmin=-0.5, vmax=9.5)
+        ax.set_title(f"{name}\n5-NN accuracy {layer['knn5_accuracy']:.1f}%", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(f"GLSNN 784-500-500-10, spiking reading: t-SNE of {bench['samples']} MNIST test images (Fig. 7)", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, out, "glsnn_tsne")
+
+
 def figure_ide_convergence(out: Path) -> list[Path]:
     """ide-fsnn.md Fig. 1 analogue: ||f(a[t]) - a[t]|| against t for IF and LIF.
 
@@ -460,5 +478,5 @@ def make_all(runs_dir: str | Path, out: str | Path) -> list[Path]:
     from_runs = (figure_learning_curves, figure_bench, figure_ide_memory, figure_firing_rates, figure_glsnn_time,
                  figure_balanced_iterations, figure_balanced_inhibitory, figure_balanced_ablation,
                  figure_backeisnn_ablation, figure_backeisnn_sweeps, figure_bpsta_latency, figure_glsnn_depth,
-                 figure_glsnn_feedback, figure_confusion)
+                 figure_glsnn_feedback, figure_glsnn_tsne, figure_confusion)
     return [*figure_stp(out), *figure_ide_convergence(out), *(path for figure in from_runs for path in figure(runs_dir, out))]

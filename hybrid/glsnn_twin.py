@@ -17,6 +17,7 @@ from bio.glsnn.learning import ADAM_BETA1, ADAM_BETA2, ADAM_EPS, SilentLayerGuar
 from bio.parameters import GLSNNNeuronParams
 from snnsuite.data import Split
 from snnsuite.encoders import make_encoder
+from snnsuite.errors import SuiteError
 from snnsuite.records import dense_network_size
 from snnsuite.training import Evaluation
 
@@ -135,7 +136,8 @@ class GLSNNTwin:
                     break
                 log_low, log_high = (log_low, math.log(gain)) if rate > high else (math.log(gain), log_high)
             else:
-                raise RuntimeError(f"layer {l}: no weight scale in [1e-2, 1e4] gives a spike rate in {self.config.init_rate_range}")
+                raise SuiteError(f"init_rate_range={self.config.init_rate_range}: no weight scale in [1e-2, 1e4] brings layer {l} "
+                                 f"into it (last rate {rate:.4f}); each layer adds a step of delay within the T = {P.steps} steps")
             rates.append(rate)
         return rates
 

@@ -88,7 +88,8 @@ def papers_table() -> str:
 
 BENCH_FIELDS = {
     "bio-engine": ("naive_samples_per_second", "engine_samples_per_second", "ratio"),
-    "bio-glsnn": ("epoch_seconds", "torch_epoch_seconds", "paper_gpu_epoch_seconds"),
+    "bio-glsnn": ("epoch_seconds", "epoch_seconds_1thread", "torch_epoch_seconds", "paper_gpu_epoch_seconds"),
+    "reference-linear": ("mnist_test_accuracy", "fashion_mnist_test_accuracy"),
     "hybrid-ide-memory": ("ide_over_bptt_at_T30", "ide_broyden_over_bptt_at_T30", "ide_spread_over_T"),
     "hybrid-lif": ("min_speedup_vs_fastest_peer",),
     "bio-balanced": ("samples_per_second_784_100_10", "samples_per_second_784_6400_10"),
@@ -97,11 +98,13 @@ BENCH_FIELDS = {
 
 def bench_table(runs_dir: str | Path) -> str:
     """Key figures of every saved benchmark (figures/runs/bench/*.json)."""
-    rows = ["| benchmark | measured (fields of the JSON) |", "| --- | --- |"]
+    rows = ["| benchmark | measured on | measured (fields of the JSON) |", "| --- | --- | --- |"]
     for path in sorted((Path(runs_dir) / "bench").glob("*.json")):
         bench = json.loads(path.read_text())
         fields = BENCH_FIELDS.get(path.stem, ())
-        rows.append(f"| {path.stem} | " + ", ".join(f"{f} = {_fmt(bench[f], 3)}" for f in fields if f in bench) + " |")
+        cores = bench.get("machine", {}).get("cores") or bench.get("environment", {}).get("cpu_count")
+        where = f"GPU: {bench['gpu']}" if "gpu" in bench else f"CPU, {cores} cores"
+        rows.append(f"| {path.stem} | {where} | " + ", ".join(f"{f} = {_fmt(bench[f], 3)}" for f in fields if f in bench) + " |")
     return "\n".join(rows)
 
 

@@ -95,6 +95,10 @@ PRESETS = {
     **{f"ablation-{n}layers-fb{k}": dict(dataset="fashion-mnist", hidden=(200,) * (n - 2), epochs=200, feedback_layers=k)
        for n in (7, 8, 10, 12) for k in range(n - 2)},
     **{f"depth-{n}-cpu": dict(CPU_SLICE, **CPU_ADAM, dataset="mnist", hidden=(256,) * n) for n in range(1, 9)},
+    # Eq. 7's postsynaptic factor and Eq. 8's optimiser, ablated on the Fig. 5 network.
+    **{f"rule-{factor}-{optimizer}-cpu": dict(CPU_SLICE, dataset="mnist", hidden=(500, 500), postsynaptic_factor=factor,
+                                              **(CPU_ADAM if optimizer == "adam" else {}))
+       for factor in ("surrogate", "none") for optimizer in ("sgd", "adam")},
     **{f"ablation-7layers-fb{k}-cpu": dict(CPU_SLICE, **CPU_ADAM, dataset="fashion-mnist", hidden=(200,) * 5, feedback_layers=k)
        for k in range(5)},
 }
