@@ -84,7 +84,7 @@ def test_eq5_denominator_sums_match_the_membrane_trace():
     assert np.asarray(monitors["output"].g_E).max() > 0 and np.asarray(monitors["hidden"].I_syn).max() > 0   # every term in play
 
 
-@pytest.mark.parametrize("fraction", [0.0, 0.3])
+@pytest.mark.parametrize("fraction", [pytest.param(0.0, marks=pytest.mark.slow), 0.3])
 def test_inhibitory_share_and_signs_hold_before_and_after_training(mnist, fraction):
     config = BalancedConfig.from_dict(dict(SMALL, inhibitory_fraction=fraction, eta_stdp=0.3))
     learner = BalancedLearner(config)

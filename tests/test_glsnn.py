@@ -46,7 +46,7 @@ def _assert_same_run(brian, twin, params, scores, counts, twin_scores, twin_coun
 
 @pytest.mark.parametrize("values, gain", [
     (dict(reading="printed", readout="mean"), 8.0),
-    (dict(reading="printed", readout="last"), 8.0),
+    pytest.param(dict(reading="printed", readout="last"), 8.0, marks=pytest.mark.slow),
     (dict(reading="spiking", output_readout="conductance"), 30.0),
     (dict(reading="spiking", output_readout="rate", optimizer="adam", eta_w=0.01), 30.0),
 ])
@@ -163,6 +163,7 @@ def test_bad_config_fails_before_any_build(values, needle):
         GLSNNConfig.from_dict(values)
 
 
+@pytest.mark.slow
 def test_feedback_ablation_freezes_the_layers_without_feedback(mnist):
     config = GLSNNConfig.from_dict({**BASE, "reading": "printed", "input_spikes": "encoder", "feedback_layers": 0})
     brian = GLSNNLearner(config)

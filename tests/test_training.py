@@ -26,7 +26,7 @@ def _glsnn(**overrides):
     from bio.glsnn import GLSNNConfig, make_learner
 
     values = dict(hidden=(16,), epochs=3, chunk_samples=100, train_samples=200,
-                  validation_samples=100, test_samples=100)
+                  validation_samples=100, test_samples=100, device="torch", optimizer="adam", eta_w=1e-3)
     config = GLSNNConfig.from_dict({**values, **overrides})
     return config, make_learner
 
@@ -44,7 +44,14 @@ def _interrupting(learner, at_epoch):
     return learner
 
 
-@pytest.mark.parametrize("factory, side", [(_stbp, "hybrid"), (_glsnn, "bio")])
+def _glsnn_brian2(**overrides):
+    return _glsnn(device="cpp", **overrides)
+
+
+# The loop's tests run GLSNN on its torch twin (the same learner protocol, no compile); the
+# compiled network's state round trip through run_args is the slow case.
+@pytest.mark.parametrize("factory, side", [(_stbp, "hybrid"), (_glsnn, "bio"),
+                                           pytest.param(_glsnn_brian2, "bio", marks=pytest.mark.slow)])
 def test_resumed_run_ends_with_the_same_weights(mnist, tmp_path, factory, side):
     config, make_learner = factory()
     whole = make_learner(config)
