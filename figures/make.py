@@ -354,7 +354,7 @@ def figure_glsnn_time(runs_dir: Path, out: Path) -> list[Path]:
     x, width = np.arange(len(names)), 0.8 / len(series)
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for k, (label, times) in enumerate(series):
-        ax.bar(x - 0.4 + (k + 0.5) * width, [times[n] for n in names], width, label=label)
+        ax.bar(x - 0.4 + (k + 0.5) * width, [np.nan if times[n] is None else times[n] for n in names], width, label=label)
     ax.set_xticks(x, names)
     ax.set_xlabel("hidden layers")
     ax.set_ylabel("seconds per 60,000-sample epoch")
@@ -370,8 +370,10 @@ def figure_glsnn_tsne(runs_dir: Path, out: Path) -> list[Path]:
     if not bench:
         return []
     labels = np.array(bench["labels"])
-    fig, axes = plt.subplots(1, len(bench["layers"]), figsize=(3.2 * len(bench["layers"]), 3.4))
-    for ax, (name, layer) in zip(axes, bench["layers"].items()):
+    order = sorted(bench["layers"], key=lambda name: (name != "input", name == "output", name))   # input, hidden, output
+    fig, axes = plt.subplots(1, len(order), figsize=(3.2 * len(order), 3.4))
+    for ax, name in zip(axes, order):
+        layer = bench["layers"][name]
         points = np.array(layer["points"])
         ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", s=3, vmin=-0.5, vmax=9.5)
         ax.set_title(f"{name}\n5-NN accuracy {layer['knn5_accuracy']:.1f}%", fontsize=9)
