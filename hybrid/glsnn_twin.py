@@ -27,7 +27,7 @@ P = GLSNNNeuronParams()
 class GLSNNTwin:
     def __init__(self, config, params: dict[str, np.ndarray]):
         self.config = config
-        self.load_state({**optimizer_state(config, params), **params})
+        self.load_state({**params, **optimizer_state(config, params)})
         self.encoder = make_encoder(config.encoding, P.steps)
         self.device = f"torch-cpu-{torch.get_num_threads()}threads"
         self.layer_rates: list[float] = []

@@ -26,7 +26,7 @@ def calibrate_once(learner, split) -> None:
     torch twin (both engines then start from the same weights); a loaded state is left alone.
     The rates reached are kept in the state as 'init_rates'."""
     config = learner.config
-    if config.reading != "spiking" or "init_rates" in learner.state():
+    if config.reading != "spiking" or "init_rates" in learner.params:
         return
     from hybrid.glsnn_twin import GLSNNTwin
 
