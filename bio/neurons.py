@@ -39,15 +39,23 @@ spike_count : 1
 fac_sum : 1
 d : 1
 """
-GLSNN_LIF_STEP = """
-V_next = V - dt/tau_m * (V - V_L + g_E/g_L * (V - V_E))
-g_E = g_E + dt/tau_E * (-g_E + I)
-spike = int(V_next > V_th)
+GLSNN_MEMBRANE_STEP = "V_next = V - dt/tau_m * (V - V_L + g_E/g_L * (V - V_E))\n"
+GLSNN_CONDUCTANCE_STEP = "g_E = g_E + dt/tau_E * (-g_E + I)\n"
+GLSNN_SPIKE_STEP = """spike = int(V_next > V_th)
 V = V_next * (1 - spike) + V_reset * spike
 fac_sum += clip(1 - abs(V_next - V_th) / (surrogate_width * V_th), 0, 1)
 spike_count += spike
 """
 GLSNN_OUTPUT = {"printed": "S = I + tau_out * spike", "spiking": "S = spike"}
+
+
+def glsnn_lif_step(conductance_step: str) -> str:
+    """One step of Eq. 3, lines 1-3. Line 1's g_E has no time index: 'previous' reads g_E(t) (forward
+    Euler), 'updated' reads g_E(t+1), the conductance that has just taken this step's input."""
+    order = {"previous": (GLSNN_MEMBRANE_STEP, GLSNN_CONDUCTANCE_STEP), "updated": (GLSNN_CONDUCTANCE_STEP, GLSNN_MEMBRANE_STEP)}
+    return "\n" + "".join(order[conductance_step]) + GLSNN_SPIKE_STEP
+
+
 # Constant conductances, for closed-form tests of the membrane equation alone.
 CONSTANT_CONDUCTANCES = Equations("""
 g_E : siemens (constant)

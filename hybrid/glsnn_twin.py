@@ -59,14 +59,18 @@ class GLSNNTwin:
         last = list(sums)
         g_out_sum = torch.zeros_like(V[-1])
         counts = [0] * len(weights)
+        updated_conductance = self.config.conductance_step == "updated"      # line 1 reads g_E(t+1)
         for t in range(P.steps):
             S = spikes[t].to(torch.float64)
             sums[0] = sums[0] + S
             last[0] = S
             for l, w in enumerate(weights):
                 I = S @ w                                                    # sum_j w_ji S_j(t+1)
+                if updated_conductance:
+                    g[l] = g[l] + dt_e * (-g[l] + I)                         # Eq. 3, line 2
                 V_next = V[l] - dt_m * (V[l] - P.V_L + g[l] / P.g_leak * (V[l] - P.V_E))   # Eq. 3, line 1
-                g[l] = g[l] + dt_e * (-g[l] + I)                             # Eq. 3, line 2
+                if not updated_conductance:
+                    g[l] = g[l] + dt_e * (-g[l] + I)
                 spike = (V_next > P.V_th).to(torch.float64)                  # Eq. 3, line 3
                 V[l] = torch.where(spike > 0, torch.full_like(V_next, P.V_reset), V_next)
                 window = self.config.surrogate_width * P.V_th

@@ -49,6 +49,7 @@ def _assert_same_run(brian, twin, params, scores, counts, twin_scores, twin_coun
     pytest.param(dict(reading="printed", readout="last"), 8.0, marks=pytest.mark.slow),
     (dict(reading="spiking", output_readout="conductance"), 30.0),
     (dict(reading="spiking", output_readout="rate", optimizer="adam", eta_w=0.01), 30.0),
+    (dict(reading="spiking", conductance_step="updated"), 30.0),
 ])
 def test_brian2_network_equals_the_torch_twin_on_shipped_spikes(mnist, values, gain):
     config = GLSNNConfig.from_dict({**BASE, **values, "input_spikes": "encoder"})
@@ -111,6 +112,20 @@ def test_in_network_bernoulli_spikes_at_the_intensity_and_draws_anew_each_launch
     for r in rates:
         assert abs(r.mean() - 0.3) < 0.01
     assert not np.array_equal(rates[0], rates[1])
+
+
+@pytest.mark.parametrize("conductance_step, first_spike_step", [("previous", lambda l: l + 1), ("updated", lambda l: 1)])
+def test_conductance_step_sets_the_delay_of_each_layer(conductance_step, first_spike_step):
+    """Driven hard, a neuron fires at every step from its first. Eq. 3 line 1 with g_E(t) sees the
+    input a step late in every layer, so layer l first fires at step l + 1 and the output of nine
+    hidden layers never fires within T = 10; with g_E(t+1) every layer fires from step 1."""
+    config = GLSNNConfig.from_dict({"hidden": (4,) * 9, "reading": "spiking", "conductance_step": conductance_step,
+                                    "device": "torch"})
+    params = {k: np.full_like(v, 100.0) if k.startswith("W") else v for k, v in initial_state(config).items()}
+    _, _, counts = GLSNNTwin(config, params).forward(torch.ones(10, 1, 784, dtype=torch.float64))
+    steps = 10
+    expected = [max(0, steps - first_spike_step(l) + 1) * n for l, n in enumerate(config.layer_sizes[1:], start=1)]
+    assert counts == expected
 
 
 def test_calibration_puts_every_layer_in_the_rate_range(mnist):

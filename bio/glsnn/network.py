@@ -30,7 +30,7 @@ from brian2 import Network, NeuronGroup, StateMonitor, Synapses, TimedArray, def
 
 from ..devices import source_digest
 from .. import neurons
-from ..neurons import GLSNN_LIF_STATE, GLSNN_LIF_STEP, GLSNN_OUTPUT
+from ..neurons import GLSNN_LIF_STATE, GLSNN_OUTPUT, glsnn_lif_step
 from ..parameters import GLSNNNeuronParams
 from ..synapses import all_to_all
 from .config import INPUT_SIZE, GLSNNConfig
@@ -107,7 +107,7 @@ def _namespace(config: GLSNNConfig) -> dict:
                 surrogate_width=config.surrogate_width, beta1=ADAM_BETA1, beta2=ADAM_BETA2, adam_eps=ADAM_EPS)
 
 
-STRUCTURE_FIELDS = ("reading", "readout", "output_readout", "postsynaptic_factor", "surrogate_width", "optimizer",
+STRUCTURE_FIELDS = ("reading", "conductance_step", "readout", "output_readout", "postsynaptic_factor", "surrogate_width", "optimizer",
                     "encoding", "input_spikes", "batch_size", "error_scale", "eta_t")
 
 
@@ -156,7 +156,7 @@ def build(config: GLSNNConfig, chunk_samples: int) -> dict:
         if factor and not (is_output and conductance_output):
             target_code += "\nd = d * fac_sum / n_steps"                           # Eq. 7's postsynaptic factor
         read = "S_sum / n_steps" if mean else "S"
-        update = GLSNN_LIF_STEP + GLSNN_OUTPUT[config.reading] + "\nS_sum += S\n"
+        update = glsnn_lif_step(config.conductance_step) + GLSNN_OUTPUT[config.reading] + "\nS_sum += S\n"
         if is_output and conductance_output:
             model += "g_sum : 1\n"
             read = "g_sum / n_steps" if mean else "g_E"
