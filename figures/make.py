@@ -109,13 +109,16 @@ def _named_runs(runs_dir: Path, method: str, pattern: str) -> dict[str, dict]:
 
 
 def _glsnn_runs_by_reading(runs_dir: Path, pattern: str) -> dict[str, dict[str, dict]]:
-    """GLSNN sweep runs (`pattern` with one group) split by the reading of Eq. 3 they ran; runs
-    recorded before the spiking reading existed ran the printed one."""
+    """GLSNN sweep runs (`pattern` with one group) split by the reading of Eq. 3 they ran and the
+    conductance Eq. 3 line 1 reads; runs recorded before these options existed ran the printed
+    reading with g_E(t)."""
     by_reading: dict[str, dict[str, dict]] = {}
     for summary in find_summaries(runs_dir):
         match = re.fullmatch(pattern, summary["run"].split("/")[-1])
         if summary["method"] == "glsnn" and match:
-            by_reading.setdefault(summary["config"].get("reading", "printed"), {})[match.group(1)] = summary
+            config = summary["config"]
+            series = config.get("reading", "printed") + (", g_E(t+1)" if config.get("conductance_step") == "updated" else "")
+            by_reading.setdefault(series, {})[match.group(1)] = summary
     return by_reading
 
 
@@ -265,7 +268,7 @@ def figure_backeisnn_sweeps(runs_dir: Path, out: Path) -> list[Path]:
 def figure_glsnn_depth(runs_dir: Path, out: Path) -> list[Path]:
     """glsnn.md Fig. 6 analogue: MNIST test accuracy against the number of 256-neuron hidden layers
     (the paper plots this without printing its numbers, so none are overlaid)."""
-    by_reading = _glsnn_runs_by_reading(runs_dir, r"depth-(\d+)-cpu(?:-spiking)?-seed\d+")
+    by_reading = _glsnn_runs_by_reading(runs_dir, r"depth-(\d+)-cpu(?:-spiking(?:-updated)?)?-seed\d+")
     if not by_reading:
         return []
     fig, ax = plt.subplots(figsize=(6, 3.8))
@@ -287,7 +290,7 @@ def _affine_reference(ax, runs_dir: Path, dataset: str) -> None:
 def figure_glsnn_feedback(runs_dir: Path, out: Path) -> list[Path]:
     """glsnn.md Fig. 9 analogue: feedback layers added from the top of a 7-layer Fashion-MNIST network
     (0: only the last two weight layers learn)."""
-    by_reading = _glsnn_runs_by_reading(runs_dir, r"ablation-7layers-fb(\d+)-cpu(?:-spiking)?-seed\d+")
+    by_reading = _glsnn_runs_by_reading(runs_dir, r"ablation-7layers-fb(\d+)-cpu(?:-spiking(?:-updated)?)?-seed\d+")
     if not by_reading:
         return []
     fig, ax = plt.subplots(figsize=(6, 3.8))
