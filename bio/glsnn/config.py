@@ -43,9 +43,9 @@ class GLSNNConfig(RunConfig):
         self.hidden = tuple(int(h) for h in self.hidden)
         if not self.hidden:
             raise SuiteError("hidden=(): GLSNN needs at least one hidden layer")
-        for key, choices in (("reading", READINGS), ("conductance_step", ("previous", "updated")), ("readout", ("mean", "last")), ("output_readout", ("conductance", "rate")),
-                             ("postsynaptic_factor", ("surrogate", "none")), ("optimizer", ("sgd", "adam")),
-                             ("input_spikes", ("network", "encoder"))):
+        for key, choices in (("reading", READINGS), ("conductance_step", ("previous", "updated")), ("readout", ("mean", "last")),
+                             ("output_readout", ("conductance", "rate")), ("postsynaptic_factor", ("surrogate", "none")),
+                             ("optimizer", ("sgd", "adam")), ("input_spikes", ("network", "encoder"))):
             if getattr(self, key) not in choices:
                 raise SuiteError(f"{key} '{getattr(self, key)}': unknown; choose one of {', '.join(choices)}")
         self.init_rate_range = tuple(float(r) for r in self.init_rate_range)
