@@ -66,11 +66,10 @@ class GLSNNTwin:
             last[0] = S
             for l, w in enumerate(weights):
                 I = S @ w                                                    # sum_j w_ji S_j(t+1)
-                if updated_conductance:
-                    g[l] = g[l] + dt_e * (-g[l] + I)                         # Eq. 3, line 2
-                V_next = V[l] - dt_m * (V[l] - P.V_L + g[l] / P.g_leak * (V[l] - P.V_E))   # Eq. 3, line 1
-                if not updated_conductance:
-                    g[l] = g[l] + dt_e * (-g[l] + I)
+                g_next = g[l] + dt_e * (-g[l] + I)                           # Eq. 3, line 2
+                g_line1 = g_next if updated_conductance else g[l]
+                V_next = V[l] - dt_m * (V[l] - P.V_L + g_line1 / P.g_leak * (V[l] - P.V_E))   # Eq. 3, line 1
+                g[l] = g_next
                 spike = (V_next > P.V_th).to(torch.float64)                  # Eq. 3, line 3
                 V[l] = torch.where(spike > 0, torch.full_like(V_next, P.V_reset), V_next)
                 window = self.config.surrogate_width * P.V_th
