@@ -6,7 +6,9 @@ The discrete update (bpsta.md Eq. 2-4, backeisnn.md Eq. 3), with explicit state:
     o[t] = H(u[t] - v_th)                            (spike; H' replaced by a surrogate)
 
 The temporal adjustment of bpsta.md Eq. 10 (BPTA) adds lam * alpha * g'(u[t+1]) to do[t+1]/do[t]:
-a residual path that carries error across spikes; alpha = 0 switches it off.
+a residual path that carries error across spikes; alpha = 0 switches it off. Eq. 7 multiplies it by
+delta[t+1], the total dL/do[t+1], membrane path included; since g'(u[t+1]) delta[t+1] is the total
+dL/du[t+1], the residual hands lam * alpha * dL/du[t+1] to o[t].
 
 `lif_step` is the pure step function; `lif_eager` unrolls it under ordinary autograd (the
 reference); `lif_fused` runs the same equations as one autograd node whose forward keeps only the
@@ -32,10 +34,10 @@ def lif_step(x: torch.Tensor, u: torch.Tensor, o: torch.Tensor, lam: float, v_th
              surrogate: Surrogate, detach_reset: bool, alpha: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
     """One step: returns (u[t], o[t]) from the input x[t] and the previous (u, o)."""
     keep = 1 - (o.detach() if detach_reset else o)
-    u = lam * u * keep + x
-    # BPTA: a term that is zero in value and routes lam*alpha*g'(u[t]) * dL/do[t] back to o[t-1].
+    # BPTA (Eq. 10): a term that is zero in value and routes lam*alpha*dL/du[t] back to o[t-1].
     residual = lam * alpha * (o - o.detach()) if alpha else 0
-    return u, surrogate.spike(u + residual, v_th)
+    u = lam * u * keep + x + residual
+    return u, surrogate.spike(u, v_th)
 
 
 def lif_eager(x: torch.Tensor, lam: float = 0.5, v_th: float = 0.5, surrogate: Surrogate = Rectangular(),
@@ -71,32 +73,16 @@ class _FusedLIF(torch.autograd.Function):
     def backward(ctx, grad_spikes):
         (u_all,) = ctx.saved_tensors
         lam, v_th, detach_reset, alpha = ctx.lam, ctx.v_th, ctx.detach_reset, ctx.alpha
-        # The surrogate slopes' buffer becomes the input gradient, step by step from the end: the
-        # backward holds one sequence-sized tensor besides the saved potentials.
-        grad_x = ctx.surrogate.derivative(u_all, v_th)
-
-        def leak(t):   # du[t+1]/du[t] grad_u[t+1] through the leak, without the factor lam: (1 - o[t]) grad_u[t+1]
-            return torch.where(u_all[t] < v_th, grad_x[t + 1], 0.0)
-        last = u_all.shape[0] - 1
-        if detach_reset and not alpha:
-            # grad_u[t] = g'(u[t]) dL/do[t] + lam (1 - o[t]) grad_u[t+1]: two ops per step.
-            grad_x.mul_(grad_spikes)
-            for t in range(last - 1, -1, -1):
-                grad_x[t].add_(leak(t), alpha=lam)
-            return grad_x, None, None, None, None, None
-        spike_input_next = None                          # g'(u[t+1]) dL/do[t+1], for BPTA
-        for t in range(last, -1, -1):
-            grad_o = grad_spikes[t]
-            if t < last:
-                if not detach_reset:   # u[t+1] = lam u[t] (1 - o[t]) + x[t+1] also depends on o[t]
-                    grad_o = torch.addcmul(grad_o, grad_x[t + 1], u_all[t], value=-lam)
-                if alpha:              # BPTA residual (Eq. 10)
-                    grad_o = grad_o.add(spike_input_next, alpha=lam * alpha)
-            spike_input_next = grad_o * grad_x[t]       # grad_x[t] still holds g'(u[t]) here
-            if t < last:
-                torch.add(spike_input_next, leak(t), alpha=lam, out=grad_x[t])
-            else:
-                grad_x[t] = spike_input_next
+        # With e[t] = dL/du[t] and s[t] the gradient reaching o[t] from the layer above:
+        #   e[t] = g'(u[t]) (s[t] + lam alpha e[t+1] - lam u[t] e[t+1]) + lam (1 - o[t]) e[t+1]
+        # (BPTA residual, Eq. 10; reset path of u[t+1] through o[t], absent with detach_reset; leak, Eq. 8),
+        # so e[t] = g'(u[t]) s[t] + c[t] e[t+1] with c computed for all steps at once: one op per step.
+        slopes = ctx.surrogate.derivative(u_all, v_th)
+        through_spike = alpha - (0 if detach_reset else u_all)
+        coupling = (u_all < v_th).to(u_all.dtype).add_(slopes * through_spike).mul_(lam)
+        grad_x = slopes.mul_(grad_spikes)
+        for t in range(u_all.shape[0] - 2, -1, -1):
+            grad_x[t].addcmul_(coupling[t], grad_x[t + 1])
         return grad_x, None, None, None, None, None
 
 

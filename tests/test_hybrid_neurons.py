@@ -77,6 +77,45 @@ def test_bpta_adds_exactly_lam_alpha_g_prime_across_a_spike():
     assert float(with_bpta[1]) == float(without[1])
 
 
+def _eq7_eq10_input_gradient(u, weights, lam, v_th, surrogate, alpha):
+    """bpsta.md Eq. 6-10 by hand, in reverse time, for a loss sum(o * weights) and a detached reset.
+    Eq. 7: delta[t] = weights[t] + delta[t+1] do[t+1]/do[t], with Eq. 10's
+    do[t+1]/do[t] = g'(u[t+1]) lam (1 - o[t]) / g'(u[t]) + lam alpha g'(u[t+1]). Eq. 6 needs only
+    g'(u[t]) delta[t], so the recursion runs on that product and the 1/g'(u[t]) of Eq. 8 cancels."""
+    slope = [surrogate.derivative(u, v_th)[t] for t in range(u.shape[0])]
+    spiked = [(u[t] >= v_th).to(u.dtype) for t in range(u.shape[0])]
+    grad_u = [None] * u.shape[0]
+    grad_u[-1] = slope[-1] * weights[-1]
+    for t in range(u.shape[0] - 2, -1, -1):
+        delta_next_times_slope = grad_u[t + 1]                       # g'(u[t+1]) delta[t+1]
+        grad_u[t] = (slope[t] * weights[t]
+                     + delta_next_times_slope * lam * (1 - spiked[t])            # Eq. 8 path, times g'(u[t])
+                     + slope[t] * lam * alpha * delta_next_times_slope)          # Eq. 10 residual, times g'(u[t])
+    return torch.stack(grad_u)
+
+
+SURROGATES = {"rect": Rectangular(), "sigmoid": Sigmoid(), "bpsa": SpatialAdjustment()}
+# The rate gate sees a whole sequence in the fused op, one step at a time in the eager step.
+BACKWARDS = [pytest.param(lif_fused, s, id=f"fused-{name}") for name, s in {**SURROGATES, "bpsa-gated": RateGated(SpatialAdjustment(), 0.3)}.items()]
+BACKWARDS += [pytest.param(lif_eager, s, id=f"eager-{name}") for name, s in SURROGATES.items()]
+
+
+@pytest.mark.parametrize("fn, surrogate", BACKWARDS)
+@pytest.mark.parametrize("alpha", [0.0, 0.2, 0.8])
+def test_backward_is_eq7_with_eq10_as_printed(fn, surrogate, alpha):
+    torch.manual_seed(1)
+    lam, v_th = 0.9, 0.5
+    x = 0.6 * torch.rand(16, 4, 6, dtype=torch.float64)      # several spikes per neuron in 16 steps
+    w = torch.randn(16, 4, 6, dtype=torch.float64)
+    _, grad = _grads(fn, x, w, lam=lam, v_th=v_th, surrogate=surrogate, detach_reset=True, alpha=alpha)
+    u, previous = torch.empty_like(x), torch.zeros_like(x[0])
+    for t in range(x.shape[0]):                                # Eq. 3 with reset to 0
+        u[t] = lam * previous + x[t]
+        previous = torch.where(u[t] >= v_th, 0.0, u[t])
+    expected = _eq7_eq10_input_gradient(u, w, lam, v_th, surrogate, alpha)
+    assert torch.linalg.norm(grad - expected) <= 1e-10 * torch.linalg.norm(expected)
+
+
 @pytest.mark.parametrize("kwargs, needle", [(dict(v_th=0.0), "threshold v_th=0.0"), (dict(lam=1.5), "leak lam=1.5")])
 def test_invalid_neuron_parameters(kwargs, needle):
     with pytest.raises(SuiteError, match=needle):
