@@ -5,7 +5,7 @@ A gated layer runs layer by layer over all T: its synaptic input for every step 
 convolution of the layer below's spikes, then a per-step loop applies Eq. 8:
 
     SFB_t = sigmoid(conv(delta_{t-1}))                 (Eq. 5)
-    V_t   = lam V_{t-1} (1 - o_{t-1}) + SFB_t * I_t    (o: the unsigned spike, hard reset)
+    V_t   = lam V_{t-1} (1 - o_{t-1}) + SFB_t * I_t    (o: |delta|, the unsigned spike; see signed_reset)
     EI_t  = sign(conv(V_t))                            (Eq. 7, on the pre-reset potential)
     delta_t = EI_t * H(V_t - V_th)                     (+1/-1 spikes)
 
@@ -39,6 +39,7 @@ class BackEISNNConfig(RunConfig):
     network: str = param("15C5-P2-40C5-P2-300", "backeisnn.md: MNIST 15C5-P2-40C5-P2-300, Fashion-MNIST 32C5-P2-64C5-P2-1024")
     sfbm: bool = param(True, "adaptive self-feedback gate (Eq. 5)")
     beim: bool = param(True, "balanced excitatory/inhibitory gate (Eq. 6-7)")
+    signed_reset: str = param("unsigned", "Eq. 8's reset factor: 'unsigned' 1 - |delta|, every spike resets; 'literal' 1 - delta as printed, so a -1 spike doubles V")
     gate_kernel: int = param(5, "gate convolution kernel (Tables IV, VI; the public code: 5 MNIST, 3 Fashion-MNIST)", "positive")
     encoding: str = param("bernoulli", "bernoulli (paper 'E') or direct (paper 'D')")
     time_steps: int = param(20, "T (backeisnn.md Sec. IV)", "positive")
@@ -53,6 +54,8 @@ class BackEISNNConfig(RunConfig):
         check_lif(self.decay, self.threshold)
         if self.network not in NETWORKS:
             raise SuiteError(f"network '{self.network}': unknown; choose one of {', '.join(NETWORKS)}")
+        if self.signed_reset not in ("unsigned", "literal"):
+            raise SuiteError(f"signed_reset '{self.signed_reset}': unknown; choose one of unsigned, literal")
         if self.gate_kernel % 2 == 0:
             raise SuiteError(f"gate_kernel={self.gate_kernel}: must be odd so that a gate keeps the map's size")
         return self
@@ -87,14 +90,15 @@ class GatedLIFConv(nn.Module):
         if self.sfb is None and self.ei is None:
             return lif_fused(current, c.decay, c.threshold, self.surrogate)
         v = torch.zeros_like(current[0])
-        fired = torch.zeros_like(current[0])
         delta = torch.zeros_like(current[0])
+        reset_on = delta
         out = []
         for t in range(current.shape[0]):
             gate = torch.sigmoid(self.sfb(delta)) if self.sfb is not None else 1.0     # Eq. 5
-            v = c.decay * v * (1 - fired) + gate * current[t]
+            v = c.decay * v * (1 - reset_on) + gate * current[t]
             fired = self.surrogate.spike(v, c.threshold)
             delta = _SignGate.apply(self.ei(v)) * fired if self.ei is not None else fired   # Eq. 7
+            reset_on = delta if c.signed_reset == "literal" else fired
             out.append(delta)
         return torch.stack(out)
 
