@@ -62,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     figures.add_argument("--out", type=Path, default=Path("figures/out"))
 
     bench = sub.add_parser("bench", help="run a benchmark and save figures/runs/bench/<name>.json")
-    bench.add_argument("name", help="bio-engine, bio-glsnn, bio-balanced, hybrid-ide-memory, hybrid-lif (needs figures/bench_env.sh), gpu (a GPU machine; scripts/gpu-check.sh) "
-                            "or reference-linear")
+    bench.add_argument("name", help="bio-engine, bio-glsnn, bio-balanced, hybrid-ide-memory, hybrid-ide-gradient, hybrid-lif (needs figures/bench_env.sh), "
+                            "glsnn-tsne, gpu (a GPU machine; scripts/gpu-check.sh) or reference-linear")
     bench.add_argument("--out-dir", type=Path, default=REFERENCE_RUNS / "bench")
     bench.add_argument("--samples", type=int, default=None, help="samples per measurement")
     _add_data_dir(bench)

@@ -91,6 +91,7 @@ BENCH_FIELDS = {
     "bio-glsnn": ("epoch_seconds", "epoch_seconds_1thread", "torch_epoch_seconds", "paper_gpu_epoch_seconds"),
     "reference-linear": ("mnist_test_accuracy", "fashion_mnist_test_accuracy"),
     "hybrid-ide-memory": ("ide_over_bptt_at_T30", "ide_broyden_over_bptt_at_T30", "ide_spread_over_T"),
+    "hybrid-ide-gradient": ("lif_gradient_error_T5", "lif_gradient_error_T200"),
     "hybrid-lif": ("min_speedup_vs_fastest_peer",),
     "bio-balanced": ("samples_per_second_784_100_10", "samples_per_second_784_6400_10"),
 }
